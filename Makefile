@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# bpf/x.bpf.c -> build/x.bpf.o -> build/x.skel.h -> loader objects -> sock464-load
+#
+#   make            build everything (V=1 shows the commands)
+#   make deps       install the Debian packages needed to build and test
+#   make test       build and run the whole test suite (root for integration)
+#   make demo       the self-contained demonstration
+#   make bench      the benchmarks in bench/
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DESTDIR ?=
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+BUILD := build
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+	-Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+LDLIBS := -lbpf -lelf -lz -lcares
+
+# Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
+PURE_SRCS := $(wildcard loader/prefix.c loader/ra.c loader/dns64.c)
+DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
+PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
+BPF_OBJS := $(BUILD)/sock464.bpf.o
+SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TEST_TOOLS := $(BUILD)/tests/tcpstatic
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+.PHONY: all clean deps test unit demo bench install
+
+all: $(BUILD)/sock464-load
+
+$(BUILD):
+	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
+
+$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h $(SKELS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/sock464-load: $(DAEMON_OBJS) $(PURE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(PURE_OBJS) -lcares -lcmocka -o $@
+
+# A statically linked client: proves the hooks need nothing from libc.
+$(BUILD)/tests/tcpstatic: tests/tools/tcpstatic.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+unit: $(UNIT_TESTS)
+	$(Q)for t in $(UNIT_TESTS); do ./$$t || exit 1; done
+
+deps:
+	$(Q)./tests/deps.sh
+
+test: all $(UNIT_TESTS) $(TEST_TOOLS)
+	$(Q)./tests/run
+
+demo: all
+	$(Q)./demo/demo.sh
+
+bench: all
+	$(Q)./bench/run
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BUILD)/sock464-load $(DESTDIR)$(SBINDIR)/sock464-load
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)

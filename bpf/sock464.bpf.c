@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sock464: socket-layer 464XLAT hooks.
+ *
+ * One object for every hook, since they share the per-socket state:
+ *
+ *   cgroup/sock_create   decide once whether a socket may be translated
+ *   cgroup/connect4      AF_INET TCP to an IPv4 destination -> the relay
+ *   sockops              remember each relayed connect by its source port
+ *   cgroup/getpeername4  show the relayed socket its IPv4 peer
+ *   cgroup/connect6      ::ffff:a.b.c.d -> PREF64::a.b.c.d, native IPv6
+ *   cgroup/getpeername6  show that socket ::ffff:a.b.c.d again
+ *   cgroup/recvmsg6      and as the source of its datagrams
+ *
+ * Each hook returns SOCK464_PROCEED, or SOCK464_REJECT after
+ * bpf_set_retval() chose the errno the application gets.
+ */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <asm-generic/errno.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "sock464.h"
+#include "rfc6052.h"
+
+#define SOCK464_PROCEED	1
+#define SOCK464_REJECT	0
+
+/* Set by the daemon before loading: its sockets are never translated. */
+const volatile __u32 daemon_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sock464_sk);
+} sock464_sk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK464_MAX_NETNS);
+	__type(key, __u64);
+	__type(value, struct sock464_netns);
+} sock464_netns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SOCK464_MAX_PENDING);
+	__type(key, struct sock464_pending_key);
+	__type(value, struct sock464_pending);
+} sock464_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SOCK464_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sock464_counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&sock464_counters, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+/* Count the refusal and make the application's call fail with @err. */
+static __always_inline int refuse(__u32 counter, int err)
+{
+	count(counter);
+	bpf_set_retval(-err);
+	return SOCK464_REJECT;
+}
+
+static __always_inline __u8 decide(__u32 family, __u32 type)
+{
+	if (daemon_tgid && bpf_get_current_pid_tgid() >> 32 == daemon_tgid)
+		return SOCK464_SK_IGNORED;
+	if (family != SOCK464_AF_INET && family != SOCK464_AF_INET6)
+		return SOCK464_SK_IGNORED;
+	if (type != SOCK464_SOCK_STREAM && type != SOCK464_SOCK_DGRAM)
+		return SOCK464_SK_IGNORED;
+	return SOCK464_SK_SERVED;
+}
+
+/*
+ * The socket's state; a socket created before the programs were attached
+ * has none yet and is decided now, the same way sock_create would have.
+ */
+static __always_inline struct sock464_sk *sk_state(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct sock464_sk *st;
+
+	if (!sk)
+		return NULL;
+	st = bpf_sk_storage_get(&sock464_sk, sk, NULL, 0);
+	if (st)
+		return st;
+	st = bpf_sk_storage_get(&sock464_sk, sk, NULL,
+				BPF_SK_STORAGE_GET_F_CREATE);
+	if (st)
+		st->state = decide(ctx->family, ctx->type);
+	return st;
+}
+
+static __always_inline struct sock464_sk *sk_state_peek(struct bpf_sock *sk)
+{
+	return sk ? bpf_sk_storage_get(&sock464_sk, sk, NULL, 0) : NULL;
+}
+
+/* The netns entry, or a refusal counter index in @why. */
+static __always_inline struct sock464_netns *
+netns_config(void *ctx, __u32 *why)
+{
+	__u64 cookie = bpf_get_netns_cookie(ctx);
+	struct sock464_netns *ns;
+
+	ns = bpf_map_lookup_elem(&sock464_netns, &cookie);
+	if (!ns) {
+		*why = SOCK464_CNT_REFUSE_NO_RELAY;
+		return NULL;
+	}
+	if (!rfc6052_len_valid(ns->plen)) {
+		*why = SOCK464_CNT_REFUSE_NO_PREFIX;
+		return NULL;
+	}
+	return ns;
+}
+
+/* 1 if the four words of @ip6 are ::ffff:a.b.c.d. */
+static __always_inline int is_v4mapped(const __u32 ip6[4])
+{
+	return ip6[0] == 0 && ip6[1] == 0 && ip6[2] == bpf_htonl(0xffff);
+}
+
+/*
+ * bpf_sock_addr.user_ip6 may only be written 32 bits at a time, so copy
+ * through words.
+ */
+static __always_inline void set_user_ip6(struct bpf_sock_addr *ctx,
+					 const __u32 ip6[4])
+{
+	ctx->user_ip6[0] = ip6[0];
+	ctx->user_ip6[1] = ip6[1];
+	ctx->user_ip6[2] = ip6[2];
+	ctx->user_ip6[3] = ip6[3];
+}
+
+static __always_inline int connect4(struct bpf_sock_addr *ctx)
+{
+	struct sock464_sk *st = sk_state(ctx);
+	struct sock464_netns *ns;
+	__u32 dst = ctx->user_ip4, why;
+
+	if (!st || st->state == SOCK464_SK_IGNORED) {
+		count(SOCK464_CNT_PASS_IGNORED);
+		return SOCK464_PROCEED;
+	}
+	st->state = SOCK464_SK_SERVED;	/* a reconnect forgets the last one */
+	if (sock464_ip4_reserved(dst)) {
+		count(SOCK464_CNT_PASS_RESERVED);
+		return SOCK464_PROCEED;
+	}
+	if (ctx->type != SOCK464_SOCK_STREAM) {
+		count(SOCK464_CNT_PASS_UNSUPPORTED);
+		return SOCK464_PROCEED;
+	}
+	ns = netns_config(ctx, &why);
+	if (!ns)
+		return refuse(why, ENETUNREACH);
+	if (!ns->tcp_port)
+		return refuse(SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
+
+	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, dst);
+	st->orig_ip4 = dst;
+	st->orig_port = ctx->user_port;
+	st->state = SOCK464_SK_RELAYED;
+	ctx->user_ip4 = ns->relay_ip4;
+	ctx->user_port = ns->tcp_port;
+	count(SOCK464_CNT_RELAY_TCP);
+	return SOCK464_PROCEED;
+}
+
+static __always_inline int connect6(struct bpf_sock_addr *ctx)
+{
+	struct sock464_sk *st = sk_state(ctx);
+	struct sock464_netns *ns;
+	__u32 ip6[4], why;
+
+	if (!st || st->state == SOCK464_SK_IGNORED) {
+		count(SOCK464_CNT_PASS_IGNORED);
+		return SOCK464_PROCEED;
+	}
+	st->state = SOCK464_SK_SERVED;
+	ip6[0] = ctx->user_ip6[0];
+	ip6[1] = ctx->user_ip6[1];
+	ip6[2] = ctx->user_ip6[2];
+	ip6[3] = ctx->user_ip6[3];
+	if (!is_v4mapped(ip6))
+		return SOCK464_PROCEED;	/* plain IPv6: not ours to count */
+	if (sock464_ip4_reserved(ip6[3])) {
+		count(SOCK464_CNT_PASS_RESERVED);
+		return SOCK464_PROCEED;
+	}
+	ns = netns_config(ctx, &why);
+	if (!ns)
+		return refuse(why, ENETUNREACH);
+
+	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, ip6[3]);
+	st->orig_ip4 = ip6[3];
+	st->orig_port = ctx->user_port;
+	st->state = SOCK464_SK_NATIVE6;
+	__builtin_memcpy(ip6, st->dst6, sizeof(ip6));
+	set_user_ip6(ctx, ip6);
+	count(SOCK464_CNT_NATIVE6);
+	return SOCK464_PROCEED;
+}
+
+static __always_inline int getpeername4(struct bpf_sock_addr *ctx)
+{
+	struct sock464_sk *st = sk_state_peek(ctx->sk);
+
+	if (!st || st->state != SOCK464_SK_RELAYED)
+		return SOCK464_PROCEED;
+	ctx->user_ip4 = st->orig_ip4;
+	ctx->user_port = st->orig_port;
+	count(SOCK464_CNT_PEER_SHOWN);
+	return SOCK464_PROCEED;
+}
+
+/*
+ * getpeername6 and recvmsg6: an address equal to the synthesized
+ * destination is shown as ::ffff:a.b.c.d.
+ */
+static __always_inline int unmap6(struct bpf_sock_addr *ctx)
+{
+	struct sock464_sk *st = sk_state_peek(ctx->sk);
+	__u32 ip6[4];
+
+	if (!st || st->state != SOCK464_SK_NATIVE6)
+		return SOCK464_PROCEED;
+	__builtin_memcpy(ip6, st->dst6, sizeof(ip6));
+	if (ctx->user_ip6[0] != ip6[0] || ctx->user_ip6[1] != ip6[1] ||
+	    ctx->user_ip6[2] != ip6[2] || ctx->user_ip6[3] != ip6[3])
+		return SOCK464_PROCEED;
+	ip6[0] = 0;
+	ip6[1] = 0;
+	ip6[2] = bpf_htonl(0xffff);
+	ip6[3] = st->orig_ip4;
+	set_user_ip6(ctx, ip6);
+	count(SOCK464_CNT_PEER_SHOWN);
+	return SOCK464_PROCEED;
+}
+
+/*
+ * The source port of a relayed connect is known here, before the SYN
+ * leaves: file the connect under it for the relay to find on accept().
+ */
+static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
+{
+	struct sock464_pending_key key = {};
+	struct sock464_pending val = {};
+	struct sock464_sk *st;
+
+	if (skops->family != SOCK464_AF_INET)
+		return;
+	st = sk_state_peek(skops->sk);
+	if (!st || st->state != SOCK464_SK_RELAYED)
+		return;
+	key.netns = bpf_get_netns_cookie(skops);
+	key.src_ip4 = skops->local_ip4;
+	key.src_port = bpf_htons((__u16)skops->local_port);
+	__builtin_memcpy(val.dst6, st->dst6, sizeof(val.dst6));
+	val.orig_ip4 = st->orig_ip4;
+	val.port = st->orig_port;
+	if (bpf_map_update_elem(&sock464_pending, &key, &val, BPF_ANY))
+		count(SOCK464_CNT_PENDING_LOST);
+}
+
+SEC("cgroup/sock_create")
+int sock464_sock_create(struct bpf_sock *ctx)
+{
+	struct sock464_sk *st;
+
+	st = bpf_sk_storage_get(&sock464_sk, ctx, NULL,
+				BPF_SK_STORAGE_GET_F_CREATE);
+	if (st)
+		st->state = decide(ctx->family, ctx->type);
+	return SOCK464_PROCEED;
+}
+
+SEC("cgroup/connect4")
+int sock464_connect4(struct bpf_sock_addr *ctx)
+{
+	return connect4(ctx);
+}
+
+SEC("cgroup/connect6")
+int sock464_connect6(struct bpf_sock_addr *ctx)
+{
+	return connect6(ctx);
+}
+
+SEC("cgroup/getpeername4")
+int sock464_getpeername4(struct bpf_sock_addr *ctx)
+{
+	return getpeername4(ctx);
+}
+
+SEC("cgroup/getpeername6")
+int sock464_getpeername6(struct bpf_sock_addr *ctx)
+{
+	return unmap6(ctx);
+}
+
+SEC("cgroup/recvmsg6")
+int sock464_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return unmap6(ctx);
+}
+
+SEC("sockops")
+int sock464_sockops(struct bpf_sock_ops *skops)
+{
+	if (skops->op == BPF_SOCK_OPS_TCP_CONNECT_CB)
+		sockops_connect(skops);
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Everything the BPF programs (bpf/sock464.bpf.c) and the daemon
+ * (loader/) both use: map keys and values, counter indexes, constants.
+ *
+ * Rules for this file: fixed-width types only, explicit padding so that
+ * both compilers agree on every layout, no libc and no kernel-internal
+ * headers.  Addresses and ports are in network byte order unless a field
+ * name says otherwise.
+ */
+#ifndef SOCK464_H
+#define SOCK464_H
+
+#include <linux/types.h>
+
+/*
+ * The loopback block the daemon's relays use inside every network
+ * namespace it serves: 127.46.0.0/16 ("464").  The TCP relay listens on
+ * 127.46.0.1; the rest is kept for per-destination UDP aliases.  Like all
+ * of 127.0.0.0/8 it is local without any address configuration.
+ */
+#define SOCK464_RELAY_IP4_HOST	0x7f2e0001U	/* 127.46.0.1, host order */
+
+/* Socket families and types, as in <sys/socket.h> (no libc on the BPF side). */
+#define SOCK464_AF_INET		2
+#define SOCK464_AF_INET6	10
+#define SOCK464_SOCK_STREAM	1
+#define SOCK464_SOCK_DGRAM	2
+
+/* Sizes of the maps; every map is bounded. */
+#define SOCK464_MAX_NETNS	1024	/* network namespaces served at once */
+#define SOCK464_MAX_PENDING	65536	/* relayed TCP connects not yet accepted */
+
+/*
+ * Per-socket state (sk_storage, so it dies with the socket).
+ * Decided once, at socket creation (cgroup/sock_create), or at the first
+ * hook call for sockets that existed before the programs were attached.
+ */
+enum sock464_sk_state {
+	SOCK464_SK_IGNORED = 0,	/* never touched: the daemon's own, raw, ... */
+	SOCK464_SK_SERVED,	/* may be translated; not translated (yet) */
+	SOCK464_SK_RELAYED,	/* AF_INET, connected to the relay */
+	SOCK464_SK_NATIVE6,	/* AF_INET6, ::ffff:a.b.c.d became PREF64::a.b.c.d */
+};
+
+struct sock464_sk {
+	__u8  dst6[16];		/* the synthesized IPv6 destination */
+	__u32 orig_ip4;		/* the IPv4 destination the application asked for */
+	__u16 orig_port;	/* and its port */
+	__u8  state;		/* enum sock464_sk_state */
+	__u8  pad;
+};
+
+/*
+ * What one network namespace is served with, keyed by its netns cookie.
+ * A namespace without an entry has no relay: translated connects there
+ * fail with ENETUNREACH.
+ */
+struct sock464_netns {
+	__u8  pref64[16];	/* PREF64, bits past plen zero */
+	__u8  plen;		/* 32, 40, 48, 56, 64 or 96; 0: no prefix known */
+	__u8  pad;
+	__u16 tcp_port;		/* TCP relay port; 0: no relay */
+	__u32 relay_ip4;	/* address the relay listens on */
+};
+
+/*
+ * A relayed TCP connect, written by sockops at TCP_CONNECT_CB (the source
+ * port is chosen and the SYN not yet sent) and consumed by the relay when
+ * it accepts the connection whose peer is (src_ip4, src_port).
+ */
+struct sock464_pending_key {
+	__u64 netns;		/* netns cookie of the client socket */
+	__u32 src_ip4;		/* the client's address on the loopback */
+	__u16 src_port;		/* and its port */
+	__u16 pad;
+};
+
+struct sock464_pending {
+	__u8  dst6[16];		/* where the relay connects to */
+	__u32 orig_ip4;		/* what the application asked for (for logs) */
+	__u16 port;		/* destination port */
+	__u16 pad;
+};
+
+/* Per-CPU counters, one per decision the hooks make. */
+enum sock464_counter {
+	SOCK464_CNT_RELAY_TCP,		/* AF_INET TCP connect sent to the relay */
+	SOCK464_CNT_NATIVE6,		/* ::ffff: connect rewritten to PREF64 */
+	SOCK464_CNT_PASS_RESERVED,	/* destination that is never translated */
+	SOCK464_CNT_PASS_IGNORED,	/* socket the translator must not touch */
+	SOCK464_CNT_PASS_UNSUPPORTED,	/* protocol not translated yet (AF_INET UDP) */
+	SOCK464_CNT_REFUSE_NO_RELAY,	/* netns not served by a running relay */
+	SOCK464_CNT_REFUSE_NO_PREFIX,	/* no PREF64 known */
+	SOCK464_CNT_PEER_SHOWN,		/* getpeername/recvmsg showed the IPv4 peer */
+	SOCK464_CNT_PENDING_LOST,	/* relayed connect whose state was missing */
+	SOCK464_CNT_MAX
+};
+
+/* Names for the counters, in enum order (user space only). */
+#define SOCK464_COUNTER_NAMES {		\
+	"relay_tcp",			\
+	"native6",			\
+	"pass_reserved",		\
+	"pass_ignored",			\
+	"pass_unsupported",		\
+	"refuse_no_relay",		\
+	"refuse_no_prefix",		\
+	"peer_shown",			\
+	"pending_lost",			\
+}
+
+/*
+ * Destinations that are never translated: 0.0.0.0/8, 127.0.0.0/8,
+ * 169.254.0.0/16, 224.0.0.0/4 (multicast) and 240.0.0.0/4 (reserved, with
+ * the limited broadcast 255.255.255.255).  @ip4 is in network order.
+ */
+static inline int sock464_ip4_reserved(__u32 ip4)
+{
+	const __u8 *b = (const __u8 *)&ip4;
+
+	return b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254) ||
+	       b[0] >= 224;
+}
+
+#endif /* SOCK464_H */

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "sock464.skel.h"
+
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG || !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int hooks_load(struct hooks *h, bool verbose)
+{
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	libbpf_verbose = verbose;
+	libbpf_set_print(libbpf_print);
+
+	h->skel = sock464__open();
+	if (!h->skel) {
+		err = -errno;
+		log_err("opening the BPF object failed: %s", strerror(-err));
+		return err;
+	}
+	h->skel->rodata->daemon_tgid = getpid();
+
+	err = sock464__load(h->skel);
+	if (err) {
+		log_err("loading the BPF programs failed: %s", strerror(-err));
+		if (err == -EPERM || err == -EACCES)
+			log_err("sock464-load needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
+		else
+			log_err("sock464 needs Linux 5.18 or later with BPF, cgroup v2 "
+				"and BTF support; -v shows the verifier's log");
+		sock464__destroy(h->skel);
+		h->skel = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* Where cgroup v2 is mounted, for error messages; "" if nowhere. */
+static void cgroup2_mount(char *buf, size_t len)
+{
+	char line[4096], dir[4096], type[64];
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %4095s %63s", dir, type) == 2 &&
+		    !strcmp(type, "cgroup2")) {
+			snprintf(buf, len, "%s", dir);
+			break;
+		}
+	fclose(f);
+}
+
+int hooks_open_cgroup(const char *path)
+{
+	char mnt[4096];
+	struct statfs sfs;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		log_err("--cgroup %s: %s", path, strerror(-err));
+		return err;
+	}
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+		return fd;
+	close(fd);
+	cgroup2_mount(mnt, sizeof(mnt));
+	if (mnt[0])
+		log_err("--cgroup %s: not a cgroup v2 directory (cgroup v2 is mounted at %s)",
+			path, mnt);
+	else
+		log_err("--cgroup %s: not a cgroup v2 directory (no cgroup v2 is mounted)",
+			path);
+	return -ENOTDIR;
+}
+
+int hooks_attach(struct hooks *h, const char *path)
+{
+	struct hooks_cgroup *cg;
+	struct bpf_program *prog;
+	int fd, err = 0;
+
+	if (h->ncgroups == HOOKS_MAX_CGROUPS) {
+		log_err("--cgroup %s: at most %d cgroups can be served", path,
+			HOOKS_MAX_CGROUPS);
+		return -E2BIG;
+	}
+	fd = hooks_open_cgroup(path);
+	if (fd < 0)
+		return fd;
+	cg = &h->cgroups[h->ncgroups++];
+	cg->path = strdup(path);
+
+	bpf_object__for_each_program(prog, h->skel->obj) {
+		struct bpf_link *link = bpf_program__attach_cgroup(prog, fd);
+
+		if (!link) {
+			err = -errno;
+			log_err("attaching %s (%s) to %s failed: %s",
+				bpf_program__name(prog),
+				bpf_program__section_name(prog), path,
+				strerror(-err));
+			if (err == -EINVAL || err == -EOPNOTSUPP)
+				log_err("this kernel lacks the hook; sock464 needs Linux 5.18 or later");
+			break;
+		}
+		cg->links[cg->nlinks++] = link;
+	}
+	close(fd);
+	return err;
+}
+
+void hooks_destroy(struct hooks *h)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < h->ncgroups; i++) {
+		for (j = 0; j < h->cgroups[i].nlinks; j++)
+			bpf_link__destroy(h->cgroups[i].links[j]);
+		free(h->cgroups[i].path);
+	}
+	h->ncgroups = 0;
+	if (h->skel)
+		sock464__destroy(h->skel);
+	h->skel = NULL;
+}
+
+int hooks_set_netns(struct hooks *h, __u64 netns_cookie,
+		    const struct sock464_netns *cfg)
+{
+	int fd = bpf_map__fd(h->skel->maps.sock464_netns);
+
+	return bpf_map_update_elem(fd, &netns_cookie, cfg, BPF_ANY) ? -errno : 0;
+}
+
+void hooks_del_netns(struct hooks *h, __u64 netns_cookie)
+{
+	bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sock464_netns),
+			    &netns_cookie);
+}
+
+int hooks_take_pending(struct hooks *h, const struct sock464_pending_key *key,
+		       struct sock464_pending *val)
+{
+	int fd = bpf_map__fd(h->skel->maps.sock464_pending);
+
+	return bpf_map_lookup_and_delete_elem(fd, key, val) ? -errno : 0;
+}
+
+int hooks_counters(struct hooks *h, __u64 out[SOCK464_CNT_MAX])
+{
+	int fd = bpf_map__fd(h->skel->maps.sock464_counters);
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *percpu;
+	__u32 i;
+	int c;
+
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (i = 0; i < SOCK464_CNT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, percpu))
+			continue;
+		for (c = 0; c < ncpus; c++)
+			out[i] += percpu[c];
+	}
+	free(percpu);
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The BPF side as the daemon sees it: load the object, attach its
+ * programs to cgroups through bpf_links this process owns (if it dies the
+ * hooks go with it), and read and write the shared maps.
+ */
+#ifndef SOCK464_HOOKS_H
+#define SOCK464_HOOKS_H
+
+#include <stdbool.h>
+#include "sock464.h"
+
+#define HOOKS_MAX_CGROUPS 64
+
+struct sock464;
+struct bpf_link;
+
+struct hooks_cgroup {
+	char *path;
+	unsigned int nlinks;
+	struct bpf_link *links[16];
+};
+
+struct hooks {
+	struct sock464 *skel;
+	unsigned int ncgroups;
+	struct hooks_cgroup cgroups[HOOKS_MAX_CGROUPS];
+};
+
+/* Open and load the object; errors are logged.  Returns 0 or -errno. */
+int hooks_load(struct hooks *h, bool verbose);
+/* Open @path if it is a cgroup v2 directory; errors are logged. */
+int hooks_open_cgroup(const char *path);
+/* Attach every program to the cgroup v2 directory @path. */
+int hooks_attach(struct hooks *h, const char *path);
+/* Detach everything and unload; safe on partial state. */
+void hooks_destroy(struct hooks *h);
+
+int hooks_set_netns(struct hooks *h, __u64 netns_cookie,
+		    const struct sock464_netns *cfg);
+void hooks_del_netns(struct hooks *h, __u64 netns_cookie);
+/* Look up and remove a pending relayed connect: 0, or -ENOENT. */
+int hooks_take_pending(struct hooks *h, const struct sock464_pending_key *key,
+		       struct sock464_pending *val);
+/* Sum the per-CPU counters into @out. */
+int hooks_counters(struct hooks *h, __u64 out[SOCK464_CNT_MAX]);
+
+#endif

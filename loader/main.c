@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sock464-load: load and attach the sock464 hooks, keep their maps
+ * current, and relay the connections of AF_INET sockets over IPv6.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "loop.h"
+#include "prefix.h"
+#include "relay_tcp.h"
+
+#define DEFAULT_MAX_CONNS 16384
+/* Descriptors per relayed connection: two sockets, two pipes. */
+#define FDS_PER_CONN 6
+
+struct options {
+	const char *cgroups[HOOKS_MAX_CGROUPS];
+	unsigned int ncgroups;
+	struct pref64 pref64;
+	bool have_pref64;
+	unsigned int max_conns;
+	bool max_conns_set;
+	bool verbose;
+};
+
+struct daemon {
+	struct options opt;
+	struct loop loop;
+	struct hooks hooks;
+	struct relay_tcp relay;
+	struct ev_source signals;
+};
+
+static const char usage_text[] =
+"Usage: sock464-load --cgroup PATH [--cgroup PATH ...] [OPTIONS]\n"
+"\n"
+"Translate the IPv4 connections of every process in the given cgroups to\n"
+"IPv6 through the network's NAT64 (464XLAT at the socket layer).  Runs in\n"
+"the foreground until SIGTERM or SIGINT, then detaches and exits 0.\n"
+"\n"
+"Options:\n"
+"  -c, --cgroup PATH         serve this cgroup v2 directory and all below it\n"
+"                            (repeatable, at most 64)\n"
+"  -p, --pref64 PREFIX/LEN   the NAT64 prefix (RFC 6052 lengths 32, 40, 48,\n"
+"                            56, 64, 96); without it translated connects fail\n"
+"                            with ENETUNREACH\n"
+"      --max-connections N   relayed TCP connections open at once (default %u)\n"
+"  -v, --verbose             log every relayed connection and libbpf's messages\n"
+"  -h, --help                show this help and exit\n"
+"\n"
+"Examples:\n"
+"  sock464-load --cgroup /sys/fs/cgroup/user.slice --pref64 64:ff9b::/96\n"
+"  sock464-load -c /sys/fs/cgroup/system.slice/app.service -p 2001:db8:64::/96 -v\n";
+
+static void usage(FILE *f)
+{
+	fprintf(f, usage_text, DEFAULT_MAX_CONNS);
+}
+
+static int parse_uint(const char *opt, const char *text, unsigned int min,
+		      unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
+		log_err("%s '%s': expected a whole number from %u to %u", opt,
+			text, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "pref64", required_argument, NULL, 'p' },
+		{ "max-connections", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char why[160];
+	int c;
+
+	o->max_conns = DEFAULT_MAX_CONNS;
+	while ((c = getopt_long(argc, argv, "c:p:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (o->ncgroups == HOOKS_MAX_CGROUPS) {
+				log_err("--cgroup: at most %d cgroups", HOOKS_MAX_CGROUPS);
+				return -EINVAL;
+			}
+			o->cgroups[o->ncgroups++] = optarg;
+			break;
+		case 'p':
+			if (pref64_parse(optarg, &o->pref64, why, sizeof(why))) {
+				log_err("--pref64 %s: %s", optarg, why);
+				return -EINVAL;
+			}
+			o->have_pref64 = true;
+			break;
+		case 'm':
+			if (parse_uint("--max-connections", optarg, 1, 1 << 20,
+				       &o->max_conns))
+				return -EINVAL;
+			o->max_conns_set = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->ncgroups) {
+		log_err("no --cgroup given: say which cgroup to serve");
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Room for every relayed connection's descriptors, as far as the hard
+ * limit allows; the connection limit shrinks to what fits.
+ */
+static void raise_fd_limit(struct options *o)
+{
+	rlim_t want = (rlim_t)o->max_conns * FDS_PER_CONN + 64;
+	unsigned int fit;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= want)
+		return;
+	fit = (rl.rlim_cur - 64) / FDS_PER_CONN;
+	if (o->max_conns_set)
+		log_warn("open files limited to %llu: --max-connections lowered to %u",
+			 (unsigned long long)rl.rlim_cur, fit);
+	o->max_conns = fit;
+}
+
+/* Every --cgroup must be a cgroup v2 directory before anything is loaded. */
+static int check_cgroups(const struct options *o)
+{
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < o->ncgroups; i++) {
+		fd = hooks_open_cgroup(o->cgroups[i]);
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * The hooks recognise the daemon's sockets by the tgid the kernel sees,
+ * which is the getpid() of the initial PID namespace only.
+ */
+static void check_pid_namespace(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+	bool nested = false;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6))
+			nested = strchr(line + 7, '\t') || strchr(line + 7, ' ');
+	fclose(f);
+	if (nested)
+		log_warn("running in a nested PID namespace: the daemon's own sockets "
+			 "cannot be told apart; do not serve a cgroup that contains it");
+}
+
+static void on_signal(struct ev_source *src, uint32_t events)
+{
+	struct daemon *d = container_of(src, struct daemon, signals);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_info("%s: detaching and exiting", strsignal(si.ssi_signo));
+			d->loop.stop = true;
+		}
+	}
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	d->signals.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->signals.fd < 0)
+		return -errno;
+	d->signals.handler = on_signal;
+	return loop_add(&d->loop, &d->signals, EPOLLIN);
+}
+
+static void after_batch(void *arg)
+{
+	relay_tcp_reap(arg);
+}
+
+/* Tell the hooks where this namespace's relay is and which prefix to use. */
+static int publish_netns(struct daemon *d)
+{
+	struct sock464_netns cfg = {
+		.tcp_port = d->relay.port,
+		.relay_ip4 = d->relay.addr,
+	};
+	char buf[PREF64_STRLEN];
+	int err;
+
+	if (d->opt.have_pref64) {
+		memcpy(cfg.pref64, d->opt.pref64.addr, sizeof(cfg.pref64));
+		cfg.plen = d->opt.pref64.plen;
+	}
+	err = hooks_set_netns(&d->hooks, d->relay.netns_cookie, &cfg);
+	if (err) {
+		log_err("updating the network namespace map failed: %s", strerror(-err));
+		return err;
+	}
+	if (d->opt.have_pref64)
+		log_info("PREF64 %s (static, --pref64)",
+			 pref64_format(&d->opt.pref64, buf, sizeof(buf)));
+	else
+		log_warn("no PREF64 configured: translated connects fail with ENETUNREACH");
+	return 0;
+}
+
+static void log_counters(struct daemon *d)
+{
+	static const char *const names[] = SOCK464_COUNTER_NAMES;
+	const struct relay_tcp_stats *s = &d->relay.stats;
+	__u64 v[SOCK464_CNT_MAX];
+	char line[512];
+	int i, n = 0;
+
+	if (hooks_counters(&d->hooks, v))
+		return;
+	for (i = 0; i < SOCK464_CNT_MAX; i++)
+		n += snprintf(line + n, sizeof(line) - n, "%s%s=%llu", i ? " " : "",
+			      names[i], (unsigned long long)v[i]);
+	log_info("hooks: %s", line);
+	log_info("relay: accepted=%llu completed=%llu reset=%llu upstream_failed=%llu "
+		 "unknown=%llu over_limit=%llu",
+		 (unsigned long long)s->accepted, (unsigned long long)s->completed,
+		 (unsigned long long)s->reset, (unsigned long long)s->upstream_failed,
+		 (unsigned long long)s->unknown, (unsigned long long)s->over_limit);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .signals.fd = -1, .relay.listener.fd = -1 };
+	unsigned int i;
+	int err;
+
+	if (parse_options(argc, argv, &d.opt))
+		return 2;
+	if (d.opt.verbose)
+		log_threshold = LOG_DEBUG;
+	if (check_cgroups(&d.opt))
+		return 1;
+	check_pid_namespace();
+	raise_fd_limit(&d.opt);
+
+	err = loop_init(&d.loop);
+	if (!err)
+		err = setup_signals(&d);
+	if (err) {
+		log_err("setting up the event loop failed: %s", strerror(-err));
+		goto out;
+	}
+	err = hooks_load(&d.hooks, d.opt.verbose);
+	if (err)
+		goto out;
+	err = relay_tcp_start(&d.relay, &d.loop, &d.hooks, d.opt.max_conns);
+	if (err)
+		goto out;
+	d.loop.after_batch = after_batch;
+	d.loop.after_batch_arg = &d.relay;
+	err = publish_netns(&d);
+	if (err)
+		goto out;
+	for (i = 0; i < d.opt.ncgroups; i++) {
+		err = hooks_attach(&d.hooks, d.opt.cgroups[i]);
+		if (err)
+			goto out;
+		log_info("serving cgroup %s", d.opt.cgroups[i]);
+	}
+	log_info("TCP relay on 127.46.0.1:%u", ntohs(d.relay.port));
+
+	err = loop_run(&d.loop);
+	if (err)
+		log_err("event loop failed: %s", strerror(-err));
+	log_counters(&d);
+out:
+	/* Detach first, so that no new connection is sent to a closing relay. */
+	hooks_destroy(&d.hooks);
+	relay_tcp_stop(&d.relay);
+	if (d.signals.fd >= 0)
+		close(d.signals.fd);
+	loop_fini(&d.loop);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Each relayed connection is two sockets and two pipes:
+ *
+ *   application --(loopback, AF_INET)--> down  ==d2u pipe==>  up --(IPv6)--> server
+ *                                        down  <==u2d pipe==  up
+ *
+ * Bytes move with splice(2), socket to pipe to socket, so they are never
+ * copied to user space; a pipe holds at most PIPE_CAP bytes, so memory per
+ * connection is bounded by two pipes and the kernel's socket buffers.
+ * Both sockets carry SO_LINGER {1, 0} while open: if the daemon dies, the
+ * kernel closes them with a reset and the application sees an error, never
+ * a clean but truncated stream.  Only a connection whose both directions
+ * ended cleanly is closed with FINs.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "relay_tcp.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+#define PIPE_CAP	(64 * 1024)	/* the kernel's default pipe size */
+#define ACCEPT_BATCH	64		/* accepts per wake-up, for fairness */
+#define CONN_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
+/* One direction: bytes read from one socket wait in a pipe for the other. */
+struct half {
+	int pipe_r, pipe_w;
+	unsigned int queued;	/* bytes in the pipe */
+	bool eof;		/* the source sent FIN */
+	bool shut;		/* and it was passed on (SHUT_WR) */
+};
+
+struct conn {
+	struct relay_tcp *relay;
+	struct ev_source down;	/* the application's connection */
+	struct ev_source up;	/* ours, to the IPv6 destination */
+	struct half d2u, u2d;
+	bool connected;		/* the upstream connect completed */
+	bool closed;
+	struct conn *prev, *next;	/* relay->live */
+	struct conn *next_retired;
+	struct sock464_pending dst;
+	uint16_t src_port;	/* the application's port, for logs */
+};
+
+static void set_linger(int fd, int on)
+{
+	struct linger lg = { .l_onoff = on, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/* The relay forwards what the application wrote, so never delay it again. */
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Close with a reset: SO_LINGER {1, 0} makes close() send RST. */
+static void close_reset(int fd)
+{
+	set_linger(fd, 1);
+	close(fd);
+}
+
+static const char *conn_dst(const struct conn *c, char *buf, size_t len)
+{
+	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &c->dst.orig_ip4, v4, sizeof(v4));
+	inet_ntop(AF_INET6, c->dst.dst6, v6, sizeof(v6));
+	snprintf(buf, len, "%s:%u via [%s]:%u", v4, ntohs(c->dst.port), v6,
+		 ntohs(c->dst.port));
+	return buf;
+}
+
+static void half_init(struct half *h)
+{
+	h->pipe_r = h->pipe_w = -1;
+	h->queued = 0;
+	h->eof = h->shut = false;
+}
+
+static int half_open(struct half *h)
+{
+	int p[2];
+
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
+		return -errno;
+	h->pipe_r = p[0];
+	h->pipe_w = p[1];
+	return 0;
+}
+
+static void half_close(struct half *h)
+{
+	if (h->pipe_r >= 0)
+		close(h->pipe_r);
+	if (h->pipe_w >= 0)
+		close(h->pipe_w);
+	half_init(h);
+}
+
+/*
+ * Close both sockets; @clean: with FINs already sent, else with resets.
+ * The memory is freed after the current batch of events, which may still
+ * name this connection.
+ */
+static void conn_close(struct conn *c, bool clean)
+{
+	struct relay_tcp *r = c->relay;
+	int fds[2] = { c->down.fd, c->up.fd };
+	int i;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	for (i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		loop_del(r->loop, i ? &c->up : &c->down);
+		if (clean) {
+			set_linger(fds[i], 0);
+			close(fds[i]);
+		} else {
+			close_reset(fds[i]);
+		}
+	}
+	half_close(&c->d2u);
+	half_close(&c->u2d);
+	if (clean)
+		r->stats.completed++;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		r->live = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	r->nconns--;
+	c->next_retired = r->retired;
+	r->retired = c;
+}
+
+static void conn_abort(struct conn *c, const char *what, int err)
+{
+	char dst[128];
+
+	log_debug("relay: port %u to %s: %s: %s; resetting both sides",
+		  ntohs(c->src_port), conn_dst(c, dst, sizeof(dst)), what,
+		  strerror(err));
+	c->relay->stats.reset++;
+	conn_close(c, false);
+}
+
+/*
+ * Move what @src has into @dst through @h until neither side can make
+ * progress.  Returns 0, or -errno when either socket failed.
+ */
+static int pump(struct half *h, int src, int dst)
+{
+	const unsigned int flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+	bool progress;
+	ssize_t n;
+
+	do {
+		progress = false;
+		if (!h->eof && h->queued < PIPE_CAP) {
+			n = splice(src, NULL, h->pipe_w, NULL,
+				   PIPE_CAP - h->queued, flags);
+			if (n > 0) {
+				h->queued += n;
+				progress = true;
+			} else if (n == 0) {
+				h->eof = true;
+				progress = true;
+			} else if (errno != EAGAIN) {
+				return -errno;
+			}
+		}
+		if (h->queued) {
+			n = splice(h->pipe_r, NULL, dst, NULL, h->queued, flags);
+			if (n > 0) {
+				h->queued -= n;
+				progress = true;
+			} else if (n < 0 && errno != EAGAIN) {
+				return -errno;
+			}
+		}
+		if (h->eof && !h->queued && !h->shut) {
+			if (shutdown(dst, SHUT_WR) && errno != ENOTCONN)
+				return -errno;
+			h->shut = true;
+		}
+	} while (progress);
+	return 0;
+}
+
+static void conn_pump(struct conn *c)
+{
+	int err;
+
+	err = pump(&c->d2u, c->down.fd, c->up.fd);
+	if (!err)
+		err = pump(&c->u2d, c->up.fd, c->down.fd);
+	if (err) {
+		conn_abort(c, "transfer failed", -err);
+		return;
+	}
+	if (c->d2u.shut && c->u2d.shut)
+		conn_close(c, true);
+}
+
+/* A pending error on @fd (a reset that no read or write has seen yet). */
+static int sock_error(int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return errno;
+	return err;
+}
+
+static void on_down(struct ev_source *src, uint32_t events)
+{
+	struct conn *c = container_of(src, struct conn, down);
+	int err;
+
+	if (c->closed)
+		return;
+	if (events & EPOLLERR) {
+		err = sock_error(c->down.fd);
+		if (err) {
+			conn_abort(c, "application side failed", err);
+			return;
+		}
+	}
+	if (c->connected)
+		conn_pump(c);
+}
+
+static void upstream_connected(struct conn *c)
+{
+	char dst[128];
+	int err;
+
+	err = half_open(&c->d2u);
+	if (!err)
+		err = half_open(&c->u2d);
+	if (err) {
+		conn_abort(c, "creating pipes failed", -err);
+		return;
+	}
+	c->connected = true;
+	log_debug("relay: port %u to %s: connected", ntohs(c->src_port),
+		  conn_dst(c, dst, sizeof(dst)));
+	conn_pump(c);
+}
+
+static void on_up(struct ev_source *src, uint32_t events)
+{
+	struct conn *c = container_of(src, struct conn, up);
+	int err;
+
+	if (c->closed)
+		return;
+	if (!c->connected) {
+		err = sock_error(c->up.fd);
+		if (err) {
+			c->relay->stats.upstream_failed++;
+			conn_abort(c, "IPv6 connect failed", err);
+		} else if (events & EPOLLOUT) {
+			upstream_connected(c);
+		}
+		return;
+	}
+	if (events & EPOLLERR) {
+		err = sock_error(c->up.fd);
+		if (err) {
+			conn_abort(c, "IPv6 side failed", err);
+			return;
+		}
+	}
+	conn_pump(c);
+}
+
+/* Open the IPv6 connection for @c; 0 or -errno. */
+static int conn_connect_up(struct conn *c)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_port = c->dst.port,
+	};
+	int fd;
+
+	memcpy(&sin6.sin6_addr, c->dst.dst6, sizeof(sin6.sin6_addr));
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	c->up.fd = fd;
+	set_linger(fd, 1);
+	set_nodelay(fd);
+	if (connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) &&
+	    errno != EINPROGRESS)
+		return -errno;
+	return loop_add(c->relay->loop, &c->up, CONN_EVENTS);
+}
+
+static void relay_accept_one(struct relay_tcp *r, int fd,
+			     const struct sockaddr_in *peer)
+{
+	struct sock464_pending_key key = {
+		.netns = r->netns_cookie,
+		.src_ip4 = peer->sin_addr.s_addr,
+		.src_port = peer->sin_port,
+	};
+	struct conn *c;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close_reset(fd);
+		return;
+	}
+	c->relay = r;
+	c->down = (struct ev_source){ .fd = fd, .handler = on_down };
+	c->up = (struct ev_source){ .fd = -1, .handler = on_up };
+	c->src_port = peer->sin_port;
+	half_init(&c->d2u);
+	half_init(&c->u2d);
+	if (hooks_take_pending(r->hooks, &key, &c->dst)) {
+		/* Not sent by the hooks: the relay is no open proxy. */
+		r->stats.unknown++;
+		log_debug("relay: closing connection from port %u that the hooks did not send",
+			  ntohs(peer->sin_port));
+		close_reset(fd);
+		free(c);
+		return;
+	}
+	if (r->nconns >= r->max_conns) {
+		if (!r->stats.over_limit++)
+			log_warn("relay: %u connections open (--max-connections); resetting new ones",
+				 r->nconns);
+		close_reset(fd);
+		free(c);
+		return;
+	}
+
+	c->next = r->live;
+	if (r->live)
+		r->live->prev = c;
+	r->live = c;
+	r->nconns++;
+	r->stats.accepted++;
+
+	set_linger(fd, 1);
+	set_nodelay(fd);
+	err = loop_add(r->loop, &c->down, CONN_EVENTS);
+	if (!err)
+		err = conn_connect_up(c);
+	if (err) {
+		r->stats.upstream_failed++;
+		conn_abort(c, "IPv6 connect failed", -err);
+	}
+}
+
+static void on_listener(struct ev_source *src, uint32_t events)
+{
+	struct relay_tcp *r = container_of(src, struct relay_tcp, listener);
+	struct sockaddr_in peer;
+	socklen_t len;
+	int i, fd;
+
+	(void)events;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		len = sizeof(peer);
+		fd = accept4(r->listener.fd, (struct sockaddr *)&peer, &len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != ECONNABORTED)
+				log_warn("relay: accept failed: %s", strerror(errno));
+			return;
+		}
+		relay_accept_one(r, fd, &peer);
+	}
+}
+
+int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
+		    unsigned int max_conns)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(SOCK464_RELAY_IP4_HOST),
+	};
+	socklen_t len = sizeof(r->netns_cookie);
+	int fd, err;
+
+	memset(r, 0, sizeof(*r));
+	r->loop = l;
+	r->hooks = h;
+	r->max_conns = max_conns;
+	r->listener = (struct ev_source){ .fd = -1, .handler = on_listener };
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	r->listener.fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &r->netns_cookie, &len))
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(fd, SOMAXCONN))
+		goto fail;
+	len = sizeof(sin);
+	if (getsockname(fd, (struct sockaddr *)&sin, &len))
+		goto fail;
+	r->addr = sin.sin_addr.s_addr;
+	r->port = sin.sin_port;
+	err = loop_add(l, &r->listener, EPOLLIN);
+	if (err) {
+		errno = -err;
+		goto fail;
+	}
+	return 0;
+fail:
+	err = -errno;
+	log_err("relay: listening on TCP 127.46.0.1 failed: %s", strerror(-err));
+	if (r->listener.fd >= 0)
+		close(r->listener.fd);
+	r->listener.fd = -1;
+	return err;
+}
+
+void relay_tcp_reap(struct relay_tcp *r)
+{
+	struct conn *c;
+
+	while ((c = r->retired)) {
+		r->retired = c->next_retired;
+		free(c);
+	}
+}
+
+void relay_tcp_stop(struct relay_tcp *r)
+{
+	if (r->listener.fd >= 0) {
+		loop_del(r->loop, &r->listener);
+		close(r->listener.fd);
+		r->listener.fd = -1;
+	}
+	while (r->live)
+		conn_close(r->live, false);
+	relay_tcp_reap(r);
+}

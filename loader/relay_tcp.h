@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The TCP relay: accepts the AF_INET connections that cgroup/connect4
+ * sent to it, opens an AF_INET6 connection to the synthesized destination
+ * for each, and splices bytes both ways.
+ */
+#ifndef SOCK464_RELAY_TCP_H
+#define SOCK464_RELAY_TCP_H
+
+#include <stdint.h>
+#include "loop.h"
+
+struct hooks;
+struct conn;
+
+struct relay_tcp_stats {
+	uint64_t accepted;	/* connections relayed */
+	uint64_t unknown;	/* connections the hooks did not send: closed */
+	uint64_t over_limit;	/* refused: --max-connections reached */
+	uint64_t upstream_failed; /* the IPv6 connect failed: reset sent */
+	uint64_t reset;		/* aborted by a reset or error on either side */
+	uint64_t completed;	/* both directions closed cleanly */
+};
+
+struct relay_tcp {
+	struct loop *loop;
+	struct hooks *hooks;
+	struct ev_source listener;
+	uint64_t netns_cookie;
+	uint32_t addr;		/* listening address, network order */
+	uint16_t port;		/* listening port, network order */
+	unsigned int nconns, max_conns;
+	struct conn *live;	/* every open connection */
+	struct conn *retired;	/* closed in this batch; freed after it */
+	struct relay_tcp_stats stats;
+};
+
+/* Listen on 127.46.0.1 with a port of the kernel's choosing. */
+int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
+		    unsigned int max_conns);
+/* Free the connections closed during the last batch of events. */
+void relay_tcp_reap(struct relay_tcp *r);
+/* Reset every connection and stop listening. */
+void relay_tcp_stop(struct relay_tcp *r);
+
+#endif
