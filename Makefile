@@ -35,7 +35,9 @@ BPF_OBJS := $(BUILD)/sock464.bpf.o
 SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-TEST_TOOLS := $(BUILD)/tests/tcpstatic
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(wildcard tests/fuzz/fuzz_*.c))
+TEST_TOOLS := $(BUILD)/tests/tcpstatic $(BUILD)/tcpbench
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iloader
 
 ifeq ($(V),1)
 Q :=
@@ -47,7 +49,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps test unit demo bench install
+.PHONY: all clean deps test test-build unit demo bench install
 
 all: $(BUILD)/sock464-load
 
@@ -79,19 +81,34 @@ $(BUILD)/tests/tcpstatic: tests/tools/tcpstatic.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@
 
+# libFuzzer targets: the pure parser sources, built again with sanitizers.
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) | $(BUILD)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(PURE_SRCS) -lcares -o $@
+
+$(BUILD)/tcpbench: bench/tcpbench.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
+# test, demo and bench install what they need first, then build.
 deps:
 	$(Q)./tests/deps.sh
 
-test: all $(UNIT_TESTS) $(TEST_TOOLS)
+test-build: all $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)./tests/run
 
-demo: all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./demo/demo.sh
 
-bench: all
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tcpbench
 	$(Q)./bench/run
 
 install: all

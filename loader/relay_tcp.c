@@ -99,10 +99,17 @@ static void half_init(struct half *h)
 	h->eof = h->shut = false;
 }
 
-static int half_open(struct half *h)
+/* A pipe from the relay's pool of empty ones, or a new one. */
+static int half_open(struct relay_tcp *r, struct half *h)
 {
 	int p[2];
 
+	if (r->npipes) {
+		r->npipes--;
+		h->pipe_r = r->pipes[r->npipes][0];
+		h->pipe_w = r->pipes[r->npipes][1];
+		return 0;
+	}
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
 	h->pipe_r = p[0];
@@ -110,12 +117,17 @@ static int half_open(struct half *h)
 	return 0;
 }
 
-static void half_close(struct half *h)
+/* An empty pipe goes back to the pool; one still holding bytes is closed. */
+static void half_close(struct relay_tcp *r, struct half *h)
 {
-	if (h->pipe_r >= 0)
+	if (h->pipe_r >= 0 && !h->queued && r->npipes < RELAY_PIPE_POOL) {
+		r->pipes[r->npipes][0] = h->pipe_r;
+		r->pipes[r->npipes][1] = h->pipe_w;
+		r->npipes++;
+	} else if (h->pipe_r >= 0) {
 		close(h->pipe_r);
-	if (h->pipe_w >= 0)
 		close(h->pipe_w);
+	}
 	half_init(h);
 }
 
@@ -144,8 +156,8 @@ static void conn_close(struct conn *c, bool clean)
 			close_reset(fds[i]);
 		}
 	}
-	half_close(&c->d2u);
-	half_close(&c->u2d);
+	half_close(r, &c->d2u);
+	half_close(r, &c->u2d);
 	if (clean)
 		r->stats.completed++;
 
@@ -263,9 +275,9 @@ static void upstream_connected(struct conn *c)
 	char dst[128];
 	int err;
 
-	err = half_open(&c->d2u);
+	err = half_open(c->relay, &c->d2u);
 	if (!err)
-		err = half_open(&c->u2d);
+		err = half_open(c->relay, &c->u2d);
 	if (err) {
 		conn_abort(c, "creating pipes failed", -err);
 		return;
@@ -469,4 +481,9 @@ void relay_tcp_stop(struct relay_tcp *r)
 	while (r->live)
 		conn_close(r->live, false);
 	relay_tcp_reap(r);
+	while (r->npipes) {
+		r->npipes--;
+		close(r->pipes[r->npipes][0]);
+		close(r->pipes[r->npipes][1]);
+	}
 }

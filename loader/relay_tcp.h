@@ -22,6 +22,9 @@ struct relay_tcp_stats {
 	uint64_t completed;	/* both directions closed cleanly */
 };
 
+/* Empty pipes kept for reuse: creating two per connection is costly. */
+#define RELAY_PIPE_POOL 256
+
 struct relay_tcp {
 	struct loop *loop;
 	struct hooks *hooks;
@@ -33,6 +36,8 @@ struct relay_tcp {
 	struct conn *live;	/* every open connection */
 	struct conn *retired;	/* closed in this batch; freed after it */
 	struct relay_tcp_stats stats;
+	int pipes[RELAY_PIPE_POOL][2];
+	unsigned int npipes;
 };
 
 /* Listen on 127.46.0.1 with a port of the kernel's choosing. */
