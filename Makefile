@@ -24,10 +24,10 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
-LDLIBS := -lbpf -lelf -lz -lcares
+LDLIBS := -lbpf -lelf -lz -lcares -lmnl
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
-PURE_SRCS := $(wildcard loader/prefix.c loader/ra.c loader/dns64.c)
+PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/ra.c loader/dns64.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
@@ -51,7 +51,7 @@ endif
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all clean deps test test-build unit demo bench install
 
-all: $(BUILD)/sock464-load
+all: $(BUILD)/sock464-load $(BUILD)/sock464ctl
 
 $(BUILD):
 	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
@@ -71,6 +71,10 @@ $(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc605
 $(BUILD)/sock464-load: $(DAEMON_OBJS) $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/sock464ctl: ctl/sock464ctl.c loader/control.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
@@ -113,7 +117,7 @@ bench: deps
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR)
-	install -m 0755 $(BUILD)/sock464-load $(DESTDIR)$(SBINDIR)/sock464-load
+	install -m 0755 $(BUILD)/sock464-load $(BUILD)/sock464ctl $(DESTDIR)$(SBINDIR)/
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

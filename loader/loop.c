@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -8,6 +10,7 @@
 int loop_init(struct loop *l)
 {
 	l->stop = false;
+	l->timers = NULL;
 	l->after_batch = NULL;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
@@ -39,13 +42,77 @@ void loop_del(struct loop *l, struct ev_source *src)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, src->fd, NULL);
 }
 
+uint64_t loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void timer_cancel(struct loop *l, struct timer *t)
+{
+	struct timer **pp;
+
+	if (!t->armed)
+		return;
+	for (pp = &l->timers; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	t->armed = false;
+}
+
+void timer_arm(struct loop *l, struct timer *t, void (*fn)(struct timer *),
+	       uint64_t delay_ms)
+{
+	timer_cancel(l, t);
+	t->fn = fn;
+	t->due_ms = loop_now_ms() + delay_ms;
+	t->armed = true;
+	t->next = l->timers;
+	l->timers = t;
+}
+
+/* Milliseconds until the next timer is due, for epoll_wait; -1: none. */
+static int next_timeout(struct loop *l)
+{
+	uint64_t now = loop_now_ms(), soonest = UINT64_MAX;
+	struct timer *t;
+
+	for (t = l->timers; t; t = t->next)
+		if (t->due_ms < soonest)
+			soonest = t->due_ms;
+	if (soonest == UINT64_MAX)
+		return -1;
+	if (soonest <= now)
+		return 0;
+	return soonest - now > INT_MAX ? INT_MAX : (int)(soonest - now);
+}
+
+/* Run every timer that is due; a callback may arm or cancel timers. */
+static void run_timers(struct loop *l)
+{
+	uint64_t now = loop_now_ms();
+	struct timer *t;
+
+again:
+	for (t = l->timers; t; t = t->next)
+		if (t->due_ms <= now) {
+			timer_cancel(l, t);
+			t->fn(t);
+			goto again;
+		}
+}
+
 int loop_run(struct loop *l)
 {
 	struct epoll_event evs[64];
 	int i, n;
 
 	while (!l->stop) {
-		n = epoll_wait(l->epfd, evs, 64, -1);
+		n = epoll_wait(l->epfd, evs, 64, next_timeout(l));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -58,6 +125,7 @@ int loop_run(struct loop *l)
 		}
 		if (l->after_batch)
 			l->after_batch(l->after_batch_arg);
+		run_timers(l);
 	}
 	return 0;
 }

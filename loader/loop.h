@@ -21,9 +21,22 @@ struct ev_source {
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
 
+/*
+ * A one-shot timer: arm it, and its callback runs once from the loop after
+ * the delay.  Timers are few (prefix lifetimes, DNS refresh), so the loop
+ * keeps them in a plain list.
+ */
+struct timer {
+	uint64_t due_ms;		/* loop_now_ms() time */
+	void (*fn)(struct timer *t);
+	bool armed;
+	struct timer *next;
+};
+
 struct loop {
 	int epfd;
 	bool stop;
+	struct timer *timers;		/* armed timers, unordered */
 	/* Run after each batch of events: frees what handlers retired. */
 	void (*after_batch)(void *arg);
 	void *after_batch_arg;
@@ -34,6 +47,13 @@ void loop_fini(struct loop *l);
 int loop_add(struct loop *l, struct ev_source *src, uint32_t events);
 int loop_mod(struct loop *l, struct ev_source *src, uint32_t events);
 void loop_del(struct loop *l, struct ev_source *src);
+/* Milliseconds on the monotonic clock. */
+uint64_t loop_now_ms(void);
+/* (Re)arm @t to run @fn after @delay_ms; cancel it.  Both idempotent. */
+void timer_arm(struct loop *l, struct timer *t, void (*fn)(struct timer *),
+	       uint64_t delay_ms);
+void timer_cancel(struct loop *l, struct timer *t);
+
 /* Dispatch events until l->stop; returns 0, or -errno if epoll fails. */
 int loop_run(struct loop *l);
 

@@ -17,33 +17,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "hooks.h"
+#include "daemon.h"
 #include "log.h"
-#include "loop.h"
-#include "prefix.h"
-#include "relay_tcp.h"
 
 #define DEFAULT_MAX_CONNS 16384
 /* Descriptors per relayed connection: two sockets, two pipes. */
 #define FDS_PER_CONN 6
-
-struct options {
-	const char *cgroups[HOOKS_MAX_CGROUPS];
-	unsigned int ncgroups;
-	struct pref64 pref64;
-	bool have_pref64;
-	unsigned int max_conns;
-	bool max_conns_set;
-	bool verbose;
-};
-
-struct daemon {
-	struct options opt;
-	struct loop loop;
-	struct hooks hooks;
-	struct relay_tcp relay;
-	struct ev_source signals;
-};
 
 static const char usage_text[] =
 "Usage: sock464-load --cgroup PATH [--cgroup PATH ...] [OPTIONS]\n"
@@ -55,20 +34,32 @@ static const char usage_text[] =
 "Options:\n"
 "  -c, --cgroup PATH         serve this cgroup v2 directory and all below it\n"
 "                            (repeatable, at most 64)\n"
-"  -p, --pref64 PREFIX/LEN   the NAT64 prefix (RFC 6052 lengths 32, 40, 48,\n"
-"                            56, 64, 96); without it translated connects fail\n"
-"                            with ENETUNREACH\n"
+"  -p, --pref64 PREFIX/LEN   use this NAT64 prefix (RFC 6052 lengths 32, 40,\n"
+"                            48, 56, 64, 96) and discover none\n"
+"  -p, --pref64 auto         discover the prefix from Router Advertisements\n"
+"                            (RFC 8781) and DNS64 (RFC 7050) (the default)\n"
+"  -i, --interface IFACE     hear RAs only on this link (repeatable, at most %d)\n"
+"      --dns64-server ADDR   ask this resolver for ipv4only.arpa instead of\n"
+"                            those in /etc/resolv.conf (repeatable)\n"
+"      --no-ra               no discovery from Router Advertisements\n"
+"      --no-dns64            no discovery through DNS64\n"
+"      --control PATH        the control socket (default %s)\n"
 "      --max-connections N   relayed TCP connections open at once (default %u)\n"
-"  -v, --verbose             log every relayed connection and libbpf's messages\n"
+"  -v, --verbose             log every relayed connection, RA and libbpf message\n"
 "  -h, --help                show this help and exit\n"
 "\n"
+"Without a prefix, translated connects fail with ENETUNREACH.\n"
+"`sock464ctl status` shows the prefixes, their sources and the counters.\n"
+"\n"
 "Examples:\n"
+"  sock464-load --cgroup /sys/fs/cgroup/user.slice\n"
 "  sock464-load --cgroup /sys/fs/cgroup/user.slice --pref64 64:ff9b::/96\n"
-"  sock464-load -c /sys/fs/cgroup/system.slice/app.service -p 2001:db8:64::/96 -v\n";
+"  sock464-load -c /sys/fs/cgroup/system.slice/app.service -i eth0 \\\n"
+"               --dns64-server 2001:db8::53 -v\n";
 
 static void usage(FILE *f)
 {
-	fprintf(f, usage_text, DEFAULT_MAX_CONNS);
+	fprintf(f, usage_text, RA_MAX_IFACES, CONTROL_DEFAULT_PATH, DEFAULT_MAX_CONNS);
 }
 
 static int parse_uint(const char *opt, const char *text, unsigned int min,
@@ -93,6 +84,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "pref64", required_argument, NULL, 'p' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "dns64-server", required_argument, NULL, 'D' },
+		{ "no-ra", no_argument, NULL, 'R' },
+		{ "no-dns64", no_argument, NULL, 'N' },
+		{ "control", required_argument, NULL, 'C' },
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -102,7 +98,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->max_conns = DEFAULT_MAX_CONNS;
-	while ((c = getopt_long(argc, argv, "c:p:vh", longopts, NULL)) != -1) {
+	o->control = CONTROL_DEFAULT_PATH;
+	while ((c = getopt_long(argc, argv, "c:p:i:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (o->ncgroups == HOOKS_MAX_CGROUPS) {
@@ -112,11 +109,49 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->cgroups[o->ncgroups++] = optarg;
 			break;
 		case 'p':
+			if (!strcmp(optarg, "auto")) {
+				o->have_pref64 = false;
+				break;
+			}
 			if (pref64_parse(optarg, &o->pref64, why, sizeof(why))) {
 				log_err("--pref64 %s: %s", optarg, why);
 				return -EINVAL;
 			}
 			o->have_pref64 = true;
+			break;
+		case 'i':
+			if (o->ninterfaces == RA_MAX_IFACES) {
+				log_err("--interface: at most %d", RA_MAX_IFACES);
+				return -EINVAL;
+			}
+			o->interfaces[o->ninterfaces++] = optarg;
+			break;
+		case 'D': {
+			size_t used = strlen(o->dns64_servers);
+			struct in6_addr a6;
+			struct in_addr a4;
+
+			if (inet_pton(AF_INET6, optarg, &a6) != 1 &&
+			    inet_pton(AF_INET, optarg, &a4) != 1) {
+				log_err("--dns64-server '%s': not an IPv6 or IPv4 address", optarg);
+				return -EINVAL;
+			}
+			if (used + strlen(optarg) + 2 > sizeof(o->dns64_servers)) {
+				log_err("--dns64-server: too many servers");
+				return -EINVAL;
+			}
+			snprintf(o->dns64_servers + used, sizeof(o->dns64_servers) - used,
+				 "%s%s", used ? "," : "", optarg);
+			break;
+		}
+		case 'R':
+			o->no_ra = true;
+			break;
+		case 'N':
+			o->no_dns64 = true;
+			break;
+		case 'C':
+			o->control = optarg;
 			break;
 		case 'm':
 			if (parse_uint("--max-connections", optarg, 1, 1 << 20,
@@ -247,30 +282,80 @@ static void after_batch(void *arg)
 }
 
 /* Tell the hooks where this namespace's relay is and which prefix to use. */
-static int publish_netns(struct daemon *d)
+static void publish_netns(struct daemon *d)
 {
-	struct sock464_netns cfg = {
-		.tcp_port = d->relay.port,
-		.relay_ip4 = d->relay.addr,
-	};
-	char buf[PREF64_STRLEN];
+	int err = hooks_set_netns(&d->hooks, d->relay.netns_cookie, &d->netns);
+
+	if (err)
+		log_err("updating the network namespace map failed: %s", strerror(-err));
+}
+
+/* discovery's choice changed: new connections use @p (none if NULL). */
+static void publish_prefix(const struct pref64 *p, void *arg)
+{
+	struct daemon *d = arg;
+
+	memset(d->netns.pref64, 0, sizeof(d->netns.pref64));
+	d->netns.plen = 0;
+	if (p) {
+		memcpy(d->netns.pref64, p->addr, sizeof(d->netns.pref64));
+		d->netns.plen = p->plen;
+	}
+	publish_netns(d);
+}
+
+static void on_nd_options(int ifindex, const void *opts, size_t len, void *arg)
+{
+	struct daemon *d = arg;
+
+	ra_listen_kernel_options(&d->ra, ifindex, opts, len);
+}
+
+/* Links or addresses changed: solicit RAs on a new link, ask DNS64 again. */
+static void on_net_change(int ifindex, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (ifindex && !d->opt.no_ra)
+		ra_listen_solicit(&d->ra, ifindex);
+	if (!d->opt.no_dns64)
+		dns64_query_kick(&d->dns);
+}
+
+/* Start the sources of PREF64: the static one, or discovery. */
+static int start_discovery(struct daemon *d)
+{
+	const struct options *o = &d->opt;
 	int err;
 
-	if (d->opt.have_pref64) {
-		memcpy(cfg.pref64, d->opt.pref64.addr, sizeof(cfg.pref64));
-		cfg.plen = d->opt.pref64.plen;
+	discovery_init(&d->disc, &d->loop, publish_prefix, d);
+	if (o->have_pref64) {
+		discovery_learn(&d->disc, &o->pref64, PREF64_STATIC, 0, PREF64_NEVER_S);
+		return 0;
 	}
-	err = hooks_set_netns(&d->hooks, d->relay.netns_cookie, &cfg);
-	if (err) {
-		log_err("updating the network namespace map failed: %s", strerror(-err));
-		return err;
+	if (o->no_ra && o->no_dns64) {
+		log_warn("no PREF64 configured and discovery off: translated connects fail with ENETUNREACH");
+		return 0;
 	}
-	if (d->opt.have_pref64)
-		log_info("PREF64 %s (static, --pref64)",
-			 pref64_format(&d->opt.pref64, buf, sizeof(buf)));
-	else
-		log_warn("no PREF64 configured: translated connects fail with ENETUNREACH");
-	return 0;
+	d->nl.on_nd_options = on_nd_options;
+	d->nl.on_change = on_net_change;
+	d->nl.arg = d;
+	err = nl_watch_start(&d->nl, &d->loop);
+	if (!err && !o->no_ra) {
+		err = ra_listen_set_interfaces(&d->ra, o->interfaces, o->ninterfaces);
+		if (!err)
+			err = ra_listen_start(&d->ra, &d->loop, &d->disc);
+	}
+	if (!err && !o->no_dns64)
+		err = dns64_query_start(&d->dns, &d->loop, &d->disc,
+					o->dns64_servers[0] ? o->dns64_servers : NULL);
+	if (!err)
+		log_info("discovering PREF64 from %s%s%s; until one is known, translated "
+			 "connects fail with ENETUNREACH",
+			 o->no_ra ? "" : "Router Advertisements",
+			 !o->no_ra && !o->no_dns64 ? " and " : "",
+			 o->no_dns64 ? "" : "DNS64 (ipv4only.arpa)");
+	return err;
 }
 
 static void log_counters(struct daemon *d)
@@ -296,10 +381,16 @@ static void log_counters(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .signals.fd = -1, .relay.listener.fd = -1 };
+	static struct daemon d;
 	unsigned int i;
 	int err;
 
+	d.signals.fd = -1;
+	d.relay.listener.fd = -1;
+	d.ra.src.fd = -1;
+	d.control.listener.fd = -1;
+	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		d.control.clients[i].src.fd = -1;
 	if (parse_options(argc, argv, &d.opt))
 		return 2;
 	if (d.opt.verbose)
@@ -308,6 +399,7 @@ int main(int argc, char **argv)
 		return 1;
 	check_pid_namespace();
 	raise_fd_limit(&d.opt);
+	d.started_ms = loop_now_ms();
 
 	err = loop_init(&d.loop);
 	if (!err)
@@ -324,7 +416,15 @@ int main(int argc, char **argv)
 		goto out;
 	d.loop.after_batch = after_batch;
 	d.loop.after_batch_arg = &d.relay;
-	err = publish_netns(&d);
+	d.netns.tcp_port = d.relay.port;
+	d.netns.relay_ip4 = d.relay.addr;
+	d.control.handle = status_handle;
+	d.control.arg = &d;
+	err = control_start(&d.control, &d.loop, d.opt.control);
+	if (err)
+		goto out;
+	publish_netns(&d);
+	err = start_discovery(&d);
 	if (err)
 		goto out;
 	for (i = 0; i < d.opt.ncgroups; i++) {
@@ -342,6 +442,12 @@ int main(int argc, char **argv)
 out:
 	/* Detach first, so that no new connection is sent to a closing relay. */
 	hooks_destroy(&d.hooks);
+	dns64_query_stop(&d.dns);
+	ra_listen_stop(&d.ra);
+	nl_watch_stop(&d.nl);
+	if (d.disc.loop)
+		discovery_fini(&d.disc);
+	control_stop(&d.control);
 	relay_tcp_stop(&d.relay);
 	if (d.signals.fd >= 0)
 		close(d.signals.fd);

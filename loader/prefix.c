@@ -42,12 +42,35 @@ int pref64_parse(const char *text, struct pref64 *out, char *why,
 			 plen);
 		return -EINVAL;
 	}
-	if (!rfc6052_prefix_valid(out->addr, plen)) {
-		snprintf(why, whylen, "%s has bits set past /%ld%s", addr, plen,
-			 out->addr[RFC6052_UOCTET] ? " (or in bits 64-71, which RFC 6052 keeps zero)" : "");
+	out->plen = plen;
+	return pref64_check(out, why, whylen);
+}
+
+int pref64_check(const struct pref64 *p, char *why, size_t whylen)
+{
+	static const __u8 zero[12];
+	char addr[INET6_ADDRSTRLEN];
+	const __u8 *a = p->addr;
+
+	inet_ntop(AF_INET6, a, addr, sizeof(addr));
+	if (!rfc6052_prefix_valid(a, p->plen)) {
+		snprintf(why, whylen, "%s/%u is not an RFC 6052 prefix (a length other "
+			 "than 32, 40, 48, 56, 64, 96, bits set past it, or in bits 64-71)",
+			 addr, p->plen);
 		return -EINVAL;
 	}
-	out->plen = plen;
+	/* Prefixes that would send "translated" traffic anywhere but a NAT64. */
+	if (!memcmp(a, zero, 10) && (a[10] == 0xff || a[10] == 0) &&
+	    a[10] == a[11]) {
+		snprintf(why, whylen, "%s/%u is IPv4-mapped or IPv4-compatible space, "
+			 "not a NAT64 prefix", addr, p->plen);
+		return -EINVAL;
+	}
+	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)) {
+		snprintf(why, whylen, "%s/%u is %s space, not a NAT64 prefix", addr,
+			 p->plen, a[0] == 0xff ? "multicast" : "link-local");
+		return -EINVAL;
+	}
 	return 0;
 }
 

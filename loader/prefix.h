@@ -21,6 +21,13 @@ struct pref64 {
 int pref64_parse(const char *text, struct pref64 *out, char *why,
 		 size_t whylen);
 
+/*
+ * Whether @p may serve as a PREF64: an RFC 6052 prefix, and not IPv4-mapped,
+ * IPv4-compatible, link-local or multicast space.  Every prefix, from the
+ * command line or discovered, passes here.  0, or -EINVAL and @why.
+ */
+int pref64_check(const struct pref64 *p, char *why, size_t whylen);
+
 /* "64:ff9b::/96"; returns @buf. */
 char *pref64_format(const struct pref64 *p, char *buf, size_t len);
 

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "discovery.h"
+#include "log.h"
+
+const char *discovery_ifname(int ifindex, char buf[16])
+{
+	if (!ifindex)
+		return "-";
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, 16, "#%d", ifindex);
+	return buf;
+}
+
+static void log_entry(const char *what, const struct pref64_entry *e,
+		      uint64_t now)
+{
+	char p[PREF64_STRLEN], ifn[16], life[32] = "forever";
+
+	if (e->expires_ms != PREF64_NEVER)
+		snprintf(life, sizeof(life), "%llu s",
+			 (unsigned long long)(e->expires_ms > now ?
+					      (e->expires_ms - now + 999) / 1000 : 0));
+	log_info("PREF64 %s %s: source %s, interface %s, lifetime %s", what,
+		 pref64_format(&e->p, p, sizeof(p)), pref64_source_name(e->src),
+		 discovery_ifname(e->ifindex, ifn), life);
+}
+
+static void log_expired(const struct pref64_entry *e, void *arg)
+{
+	(void)arg;
+	log_entry("expired", e, 0);
+}
+
+static void log_dropped(const struct pref64_entry *e, void *arg)
+{
+	(void)arg;
+	log_entry("no longer in the DNS64 answer", e, 0);
+}
+
+static void on_expiry(struct timer *t);
+
+/* Choose again; publish and log if the prefix in use changed. */
+static void reselect(struct discovery *d)
+{
+	const struct pref64_entry *best = pref64_set_best(&d->set);
+	uint64_t next = pref64_set_next_expiry(&d->set), now = loop_now_ms();
+	char p[PREF64_STRLEN];
+
+	if (next == PREF64_NEVER)
+		timer_cancel(d->loop, &d->expiry);
+	else
+		timer_arm(d->loop, &d->expiry, on_expiry, next > now ? next - now : 0);
+
+	if (!best) {
+		if (d->have_best) {
+			log_warn("no PREF64 known any more: translated connects fail with ENETUNREACH");
+			d->have_best = false;
+			d->publish(NULL, d->arg);
+		}
+		return;
+	}
+	if (d->have_best && d->best.src == best->src &&
+	    d->best.p.plen == best->p.plen &&
+	    !memcmp(d->best.p.addr, best->p.addr, sizeof(best->p.addr)))
+		return;
+	d->best = *best;
+	d->have_best = true;
+	log_info("using PREF64 %s (source %s) for new connections",
+		 pref64_format(&best->p, p, sizeof(p)), pref64_source_name(best->src));
+	d->publish(&best->p, d->arg);
+}
+
+static void on_expiry(struct timer *t)
+{
+	struct discovery *d = container_of(t, struct discovery, expiry);
+
+	pref64_set_expire(&d->set, loop_now_ms(), log_expired, NULL);
+	reselect(d);
+}
+
+void discovery_init(struct discovery *d, struct loop *l,
+		    void (*publish)(const struct pref64 *p, void *arg),
+		    void *arg)
+{
+	memset(d, 0, sizeof(*d));
+	d->loop = l;
+	d->publish = publish;
+	d->arg = arg;
+}
+
+void discovery_fini(struct discovery *d)
+{
+	timer_cancel(d->loop, &d->expiry);
+}
+
+void discovery_learn(struct discovery *d, const struct pref64 *p,
+		     enum pref64_source src, int ifindex, uint32_t lifetime_s)
+{
+	uint64_t now = loop_now_ms();
+	struct pref64_entry e = { .p = *p, .src = src, .ifindex = ifindex };
+	char buf[PREF64_STRLEN], why[160], ifn[16];
+
+	if (pref64_check(p, why, sizeof(why))) {
+		log_warn("PREF64 from %s on %s ignored: %s", pref64_source_name(src),
+			 discovery_ifname(ifindex, ifn), why);
+		return;
+	}
+	switch (pref64_set_learn(&d->set, p, src, ifindex, lifetime_s, now)) {
+	case PREF64_ADDED:
+		e.expires_ms = lifetime_s == PREF64_NEVER_S ? PREF64_NEVER :
+			       now + (uint64_t)lifetime_s * 1000;
+		log_entry("learned", &e, now);
+		break;
+	case PREF64_WITHDRAWN:
+		log_entry("withdrawn (lifetime 0)", &e, now);
+		break;
+	case PREF64_FULL:
+		log_warn("PREF64 %s from %s ignored: %d prefixes known already",
+			 pref64_format(p, buf, sizeof(buf)),
+			 pref64_source_name(src), PREF64_SET_MAX);
+		return;
+	case PREF64_UNCHANGED:
+		log_debug("PREF64 %s refreshed: source %s, lifetime %u s",
+			  pref64_format(p, buf, sizeof(buf)),
+			  pref64_source_name(src), lifetime_s);
+		break;
+	case PREF64_IGNORED:
+		break;
+	}
+	reselect(d);
+}
+
+void discovery_dns64_answer(struct discovery *d, const struct pref64 *p,
+			    unsigned int n, uint32_t ttl_s)
+{
+	uint64_t now = loop_now_ms();
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		discovery_learn(d, &p[i], PREF64_DNS64, 0, ttl_s);
+	pref64_set_forget_older(&d->set, PREF64_DNS64, now, log_dropped, NULL);
+	reselect(d);
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * "status" and "status json" on the control socket: the prefixes known
+ * and the one in use, the served cgroups, discovery, relay and counters.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static const char *const counter_names[] = SOCK464_COUNTER_NAMES;
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+/* Seconds left, or -1 for never. */
+static long long remaining_s(const struct pref64_entry *e, uint64_t now)
+{
+	if (e->expires_ms == PREF64_NEVER)
+		return -1;
+	return e->expires_ms > now ? (long long)(e->expires_ms - now + 999) / 1000 : 0;
+}
+
+static int in_use(const struct daemon *d, const struct pref64_entry *e)
+{
+	return d->disc.have_best && e->src == d->disc.best.src &&
+	       e->ifindex == d->disc.best.ifindex && e->p.plen == d->disc.best.p.plen &&
+	       !memcmp(e->p.addr, d->disc.best.p.addr, sizeof(e->p.addr));
+}
+
+static const char *mode(const struct daemon *d)
+{
+	if (d->opt.have_pref64)
+		return "static";
+	if (d->opt.no_ra && d->opt.no_dns64)
+		return "none";
+	return d->opt.no_ra ? "dns64" : d->opt.no_dns64 ? "ra" : "ra+dns64";
+}
+
+static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
+{
+	const struct relay_tcp_stats *rs = &d->relay.stats;
+	uint64_t now = loop_now_ms();
+	char p[PREF64_STRLEN], ifn[16];
+	unsigned int i;
+
+	fprintf(out, "sock464-load: pid %d, up %llu s, PREF64 discovery: %s\n",
+		getpid(), (unsigned long long)(now - d->started_ms) / 1000, mode(d));
+	for (i = 0; i < d->hooks.ncgroups; i++)
+		fprintf(out, "cgroup: %s\n", d->hooks.cgroups[i].path);
+	if (d->disc.have_best)
+		fprintf(out, "PREF64 in use: %s (source %s)\n",
+			pref64_format(&d->disc.best.p, p, sizeof(p)),
+			pref64_source_name(d->disc.best.src));
+	else
+		fprintf(out, "PREF64 in use: none (translated connects fail with ENETUNREACH)\n");
+	for (i = 0; i < d->disc.set.n; i++) {
+		const struct pref64_entry *e = &d->disc.set.e[i];
+		long long left = remaining_s(e, now);
+		char life[32] = "forever";
+
+		if (left >= 0)
+			snprintf(life, sizeof(life), "%lld s", left);
+		fprintf(out, "  prefix %-28s source %-6s interface %-8s lifetime %s%s\n",
+			pref64_format(&e->p, p, sizeof(p)), pref64_source_name(e->src),
+			discovery_ifname(e->ifindex, ifn), life,
+			in_use(d, e) ? "  (in use)" : "");
+	}
+	if (!d->opt.have_pref64) {
+		if (!d->opt.no_ra)
+			fprintf(out, "RA: %llu heard, %llu ignored\n",
+				(unsigned long long)d->ra.heard,
+				(unsigned long long)d->ra.ignored);
+		if (!d->opt.no_dns64)
+			fprintf(out, "DNS64: %llu answers, %llu failures%s%s\n",
+				(unsigned long long)d->dns.answers,
+				(unsigned long long)d->dns.failures,
+				d->dns.last_error[0] ? ", last: " : "", d->dns.last_error);
+	}
+	fprintf(out, "relay: 127.46.0.1:%u, %u open, %llu accepted, %llu completed, "
+		"%llu reset, %llu upstream failed, %llu unknown, %llu over limit\n",
+		ntohs(d->relay.port), d->relay.nconns,
+		(unsigned long long)rs->accepted, (unsigned long long)rs->completed,
+		(unsigned long long)rs->reset, (unsigned long long)rs->upstream_failed,
+		(unsigned long long)rs->unknown, (unsigned long long)rs->over_limit);
+	fprintf(out, "counters:");
+	for (i = 0; i < SOCK464_CNT_MAX; i++)
+		fprintf(out, " %s=%llu", counter_names[i], (unsigned long long)cnt[i]);
+	fputc('\n', out);
+}
+
+static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
+{
+	const struct relay_tcp_stats *rs = &d->relay.stats;
+	uint64_t now = loop_now_ms();
+	char p[PREF64_STRLEN], ifn[16];
+	unsigned int i;
+
+	fprintf(out, "{\"pid\":%d,\"uptime_s\":%llu,\"discovery\":\"%s\",\"cgroups\":[",
+		getpid(), (unsigned long long)(now - d->started_ms) / 1000, mode(d));
+	for (i = 0; i < d->hooks.ncgroups; i++) {
+		fputs(i ? "," : "", out);
+		json_str(out, d->hooks.cgroups[i].path);
+	}
+	fputs("],\"pref64\":", out);
+	if (d->disc.have_best)
+		fprintf(out, "{\"prefix\":\"%s\",\"source\":\"%s\"}",
+			pref64_format(&d->disc.best.p, p, sizeof(p)),
+			pref64_source_name(d->disc.best.src));
+	else
+		fputs("null", out);
+	fputs(",\"prefixes\":[", out);
+	for (i = 0; i < d->disc.set.n; i++) {
+		const struct pref64_entry *e = &d->disc.set.e[i];
+		long long left = remaining_s(e, now);
+
+		fprintf(out, "%s{\"prefix\":\"%s\",\"source\":\"%s\",\"interface\":",
+			i ? "," : "", pref64_format(&e->p, p, sizeof(p)),
+			pref64_source_name(e->src));
+		if (e->ifindex)
+			json_str(out, discovery_ifname(e->ifindex, ifn));
+		else
+			fputs("null", out);
+		if (left >= 0)
+			fprintf(out, ",\"lifetime_s\":%lld", left);
+		else
+			fputs(",\"lifetime_s\":null", out);
+		fprintf(out, ",\"in_use\":%s}", in_use(d, e) ? "true" : "false");
+	}
+	fprintf(out, "],\"ra\":{\"heard\":%llu,\"ignored\":%llu}",
+		(unsigned long long)d->ra.heard, (unsigned long long)d->ra.ignored);
+	fprintf(out, ",\"dns64\":{\"answers\":%llu,\"failures\":%llu,\"last_error\":",
+		(unsigned long long)d->dns.answers, (unsigned long long)d->dns.failures);
+	json_str(out, d->dns.last_error);
+	fprintf(out, "},\"relay\":{\"port\":%u,\"open\":%u,\"accepted\":%llu,"
+		"\"completed\":%llu,\"reset\":%llu,\"upstream_failed\":%llu,"
+		"\"unknown\":%llu,\"over_limit\":%llu},\"counters\":{",
+		ntohs(d->relay.port), d->relay.nconns,
+		(unsigned long long)rs->accepted, (unsigned long long)rs->completed,
+		(unsigned long long)rs->reset, (unsigned long long)rs->upstream_failed,
+		(unsigned long long)rs->unknown, (unsigned long long)rs->over_limit);
+	for (i = 0; i < SOCK464_CNT_MAX; i++)
+		fprintf(out, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
+			(unsigned long long)cnt[i]);
+	fputs("}}\n", out);
+}
+
+int status_handle(const char *request, FILE *out, void *arg)
+{
+	struct daemon *d = arg;
+	__u64 cnt[SOCK464_CNT_MAX];
+	int err;
+
+	err = hooks_counters(&d->hooks, cnt);
+	if (err)
+		return err;
+	if (!strcmp(request, "status"))
+		status_text(d, out, cnt);
+	else if (!strcmp(request, "status json"))
+		status_json(d, out, cnt);
+	else
+		fprintf(out, "error: unknown request '%s' (known: status, status json)\n",
+			request);
+	return 0;
+}
