@@ -22,7 +22,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BUILD := build
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 LDLIBS := -lbpf -lelf -lz -lcares -lmnl
 

@@ -2,11 +2,16 @@
 /*
  * tcpbench: the client and server the sock464 benchmarks measure with.
  *
- *   tcpbench server PORT        sink on PORT, request/reply on PORT+1
- *                               ([::], so IPv4-mapped and IPv6 alike)
+ *   tcpbench server PORT        TCP sink on PORT, TCP request/reply on
+ *                               PORT+1, UDP echo on PORT+2, UDP sink on
+ *                               PORT+3 ([::], IPv4-mapped and IPv6 alike)
  *   tcpbench stream HOST PORT SECONDS   bulk send; prints Gbit/s
  *   tcpbench rr HOST PORT SECONDS       connect, 64-byte request, 64-byte
  *                                       reply, close; prints connections/s
+ *   tcpbench udprr HOST PORT SECONDS    64-byte datagram, 64-byte reply, on
+ *                                       one connected socket; prints per second
+ *   tcpbench udpstream HOST PORT SECONDS 1400-byte datagrams; prints the
+ *                                       Gbit/s the server received
  *
  * HOST is an IPv4 address (AF_INET socket) or an IPv6 one (AF_INET6,
  * ::ffff:a.b.c.d included), so one binary measures every path.
@@ -91,9 +96,56 @@ static int listener(int port)
  * request/reply connections get one 64-byte reply per 64-byte request,
  * and the server closes first, so TIME_WAIT stays on its side.
  */
+static int udp_socket(int port)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_port = htons(port) };
+	int bufsize = 4 << 20, fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)))
+		die("bind");
+	return fd;
+}
+
+/*
+ * UDP: on the echo socket every datagram comes back; on the sink socket
+ * datagrams are counted, "RESET" zeroes the count and "STAT" is answered
+ * with it.
+ */
+static void udp_serve(int fd, int echo, unsigned long long *count)
+{
+	static char buf[BUF];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	ssize_t n;
+	char reply[32];
+
+	for (;;) {
+		len = sizeof(ss);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &len);
+		if (n < 0)
+			return;
+		if (echo) {
+			sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len);
+		} else if (n == 5 && !memcmp(buf, "RESET", 5)) {
+			*count = 0;
+		} else if (n == 4 && !memcmp(buf, "STAT", 4)) {
+			n = snprintf(reply, sizeof(reply), "%llu", *count);
+			sendto(fd, reply, n, 0, (struct sockaddr *)&ss, len);
+		} else {
+			*count += n;
+		}
+	}
+}
+
 static int server(int port)
 {
 	int sink = listener(port), rr = listener(port + 1);
+	int uecho = udp_socket(port + 2), usink = udp_socket(port + 3);
+	unsigned long long usink_bytes = 0;
 	int ep = epoll_create1(0);
 	struct epoll_event ev, evs[64];
 	static char buf[BUF];
@@ -105,6 +157,10 @@ static int server(int port)
 	epoll_ctl(ep, EPOLL_CTL_ADD, sink, &ev);
 	ev.data.u64 = rr;
 	epoll_ctl(ep, EPOLL_CTL_ADD, rr, &ev);
+	ev.data.u64 = uecho;
+	epoll_ctl(ep, EPOLL_CTL_ADD, uecho, &ev);
+	ev.data.u64 = usink;
+	epoll_ctl(ep, EPOLL_CTL_ADD, usink, &ev);
 	for (;;) {
 		n = epoll_wait(ep, evs, 64, -1);
 		for (i = 0; i < n; i++) {
@@ -112,6 +168,10 @@ static int server(int port)
 			int is_rr = evs[i].data.u64 >> 32;
 			ssize_t r;
 
+			if (fd == uecho || fd == usink) {
+				udp_serve(fd, fd == uecho, &usink_bytes);
+				continue;
+			}
 			if (fd == sink || fd == rr) {
 				int c;
 
@@ -188,6 +248,63 @@ static int rr(const char *host, int port, double secs)
 	return 0;
 }
 
+static int udp_dial(const char *host, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = parse_addr(host, port, &ss);
+	struct timeval tv = { .tv_sec = 2 };
+	int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, len))
+		die("connect");
+	return fd;
+}
+
+static int udprr(const char *host, int port, double secs)
+{
+	int fd = udp_dial(host, port);
+	char buf[MSG] = { 0 };
+	unsigned long long count = 0;
+	double start = now(), end = start + secs;
+
+	do {
+		if (send(fd, buf, MSG, 0) != MSG)
+			die("send");
+		if (recv(fd, buf, MSG, 0) != MSG)
+			die("recv");
+		count++;
+	} while (now() < end);
+	printf("%.0f\n", count / (now() - start));
+	return 0;
+}
+
+static int udpstream(const char *host, int port, double secs)
+{
+	int fd = udp_dial(host, port);
+	static char buf[1400];
+	char reply[32] = { 0 };
+	double start, elapsed;
+
+	if (send(fd, "RESET", 5, 0) != 5)
+		die("send");
+	usleep(100000);
+	start = now();
+	do {
+		/* a full socket buffer (ENOBUFS) is the sender's limit: go on */
+		if (send(fd, buf, sizeof(buf), 0) < 0 && errno != ENOBUFS)
+			die("send");
+	} while (now() < start + secs);
+	elapsed = now() - start;
+	usleep(200000);		/* let the last datagrams arrive */
+	if (send(fd, "STAT", 4, 0) != 4 || recv(fd, reply, sizeof(reply) - 1, 0) <= 0)
+		die("no STAT reply");
+	printf("%.3f\n", strtoull(reply, NULL, 10) * 8 / elapsed / 1e9);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "server"))
@@ -196,7 +313,11 @@ int main(int argc, char **argv)
 		return stream(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "rr"))
 		return rr(argv[2], atoi(argv[3]), atof(argv[4]));
-	fprintf(stderr, "usage: tcpbench server PORT | stream HOST PORT SECONDS | "
-		"rr HOST PORT SECONDS\n");
+	if (argc == 5 && !strcmp(argv[1], "udprr"))
+		return udprr(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (argc == 5 && !strcmp(argv[1], "udpstream"))
+		return udpstream(argv[2], atoi(argv[3]), atof(argv[4]));
+	fprintf(stderr, "usage: tcpbench server PORT | {stream,rr,udprr,udpstream} "
+		"HOST PORT SECONDS\n");
 	return 1;
 }

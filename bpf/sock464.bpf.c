@@ -5,12 +5,18 @@
  * One object for every hook, since they share the per-socket state:
  *
  *   cgroup/sock_create   decide once whether a socket may be translated
- *   cgroup/connect4      AF_INET TCP to an IPv4 destination -> the relay
+ *   cgroup/connect4      AF_INET TCP to an IPv4 destination -> the TCP relay;
+ *                        UDP -> the destination's alias at the UDP relay
+ *   cgroup/sendmsg4      unconnected UDP (AF_INET, or AF_INET6 to ::ffff:,
+ *                        which the kernel sends as IPv4) -> the alias
  *   sockops              remember each relayed connect by its source port
- *   cgroup/getpeername4  show the relayed socket its IPv4 peer
+ *   cgroup/getpeername4  show a relayed socket its IPv4 peer
+ *   cgroup/recvmsg4      and datagrams from an alias their IPv4 source
  *   cgroup/connect6      ::ffff:a.b.c.d -> PREF64::a.b.c.d, native IPv6
  *   cgroup/getpeername6  show that socket ::ffff:a.b.c.d again
- *   cgroup/recvmsg6      and as the source of its datagrams
+ *   cgroup/recvmsg6      and as the source of its datagrams (also for
+ *                        replies that came from an alias)
+ *   cgroup/sock_release  a socket connected to an alias lets go of it
  *
  * Each hook returns SOCK464_PROCEED, or SOCK464_REJECT after
  * bpf_set_retval() chose the errno the application gets.
@@ -50,6 +56,25 @@ struct {
 	__type(key, struct sock464_pending_key);
 	__type(value, struct sock464_pending);
 } sock464_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK464_MAX_ALIASES);
+	__type(key, struct sock464_udp_dst);
+	__type(value, struct sock464_udp_alias);
+} sock464_udp_dst SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK464_MAX_ALIASES);
+	__type(key, struct sock464_alias_key);
+	__type(value, struct sock464_alias_dst);
+} sock464_alias SEC(".maps");
+
+/* Where the search for a free alias starts: a rotating hint. */
+__u32 alias_next = 0;
+
+#define ALIAS_PROBES 32	/* free aliases tried per new destination */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -149,6 +174,104 @@ static __always_inline void set_user_ip6(struct bpf_sock_addr *ctx,
 	ctx->user_ip6[3] = ip6[3];
 }
 
+/* 1 if @ip4 (network order) is in the UDP alias range 127.46.1.0-127.46.255.255. */
+static __always_inline int is_alias(__u32 ip4)
+{
+	__u32 h = bpf_ntohl(ip4);
+
+	return h - SOCK464_ALIAS_FIRST < SOCK464_ALIAS_COUNT;
+}
+
+/*
+ * The alias standing for @ip4:@port in namespace @netns, created if need
+ * be; @connected takes a reference that sock_release gives back.  Returns
+ * the alias (network order), or 0 when every alias is in use.
+ */
+static __always_inline __u32 alias_get(__u64 netns, __u32 ip4, __u16 port,
+				       const struct sock464_netns *ns,
+				       int connected)
+{
+	struct sock464_udp_dst key = { .netns = netns, .ip4 = ip4, .port = port };
+	struct sock464_alias_key akey = { .netns = netns };
+	struct sock464_alias_dst dst = { .ip4 = ip4, .port = port };
+	struct sock464_udp_alias fresh = {}, *a;
+	int i;
+
+	a = bpf_map_lookup_elem(&sock464_udp_dst, &key);
+	if (a)
+		goto found;
+	rfc6052_synthesize(dst.dst6, ns->pref64, ns->plen, ip4);
+	for (i = 0; i < ALIAS_PROBES; i++) {
+		__u32 n = __sync_fetch_and_add(&alias_next, 1) % SOCK464_ALIAS_COUNT;
+
+		akey.alias = bpf_htonl(SOCK464_ALIAS_FIRST + n);
+		/* Claim a free alias; a taken one (or a full map) fails. */
+		if (bpf_map_update_elem(&sock464_alias, &akey, &dst, BPF_NOEXIST))
+			continue;
+		fresh.alias = akey.alias;
+		if (bpf_map_update_elem(&sock464_udp_dst, &key, &fresh, BPF_NOEXIST))
+			/* another CPU mapped this destination first: use its alias */
+			bpf_map_delete_elem(&sock464_alias, &akey);
+		a = bpf_map_lookup_elem(&sock464_udp_dst, &key);
+		if (a)
+			goto found;
+		return 0;
+	}
+	return 0;
+found:
+	a->last_ns = bpf_ktime_get_ns();
+	if (connected)
+		__sync_fetch_and_add(&a->refs, 1);
+	return a->alias;
+}
+
+/* A socket connected to an alias is done with it (reconnect or close). */
+static __always_inline void alias_put(__u64 netns, struct sock464_sk *st)
+{
+	struct sock464_udp_dst key = {
+		.netns = netns, .ip4 = st->orig_ip4, .port = st->orig_port,
+	};
+	struct sock464_udp_alias *a = bpf_map_lookup_elem(&sock464_udp_dst, &key);
+
+	st->state = SOCK464_SK_SERVED;
+	if (!a)
+		return;
+	a->last_ns = bpf_ktime_get_ns();	/* replies may still be on the way */
+	if (a->refs)
+		__sync_fetch_and_add(&a->refs, -1);
+}
+
+/*
+ * UDP to a translated destination goes to the destination's alias at the
+ * UDP relay; @connected for connect(), which keeps the alias alive.
+ */
+static __always_inline int to_alias(struct bpf_sock_addr *ctx,
+				     struct sock464_sk *st, int connected)
+{
+	__u64 netns = bpf_get_netns_cookie(ctx);
+	struct sock464_netns *ns;
+	__u32 dst = ctx->user_ip4, alias, why;
+	__u16 port = ctx->user_port;
+
+	ns = netns_config(ctx, &why);
+	if (!ns)
+		return refuse(why, ENETUNREACH);
+	if (!ns->udp_port)
+		return refuse(SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
+	alias = alias_get(netns, dst, port, ns, connected);
+	if (!alias)
+		return refuse(SOCK464_CNT_REFUSE_NO_ALIAS, ENOBUFS);
+	if (connected) {
+		st->orig_ip4 = dst;
+		st->orig_port = port;
+		st->state = SOCK464_SK_UDP_ALIAS;
+	}
+	ctx->user_ip4 = alias;
+	ctx->user_port = ns->udp_port;
+	count(SOCK464_CNT_RELAY_UDP);
+	return SOCK464_PROCEED;
+}
+
 static __always_inline int connect4(struct bpf_sock_addr *ctx)
 {
 	struct sock464_sk *st = sk_state(ctx);
@@ -159,15 +282,16 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx)
 		count(SOCK464_CNT_PASS_IGNORED);
 		return SOCK464_PROCEED;
 	}
-	st->state = SOCK464_SK_SERVED;	/* a reconnect forgets the last one */
+	/* A reconnect forgets the last destination. */
+	if (st->state == SOCK464_SK_UDP_ALIAS)
+		alias_put(bpf_get_netns_cookie(ctx), st);
+	st->state = SOCK464_SK_SERVED;
 	if (sock464_ip4_reserved(dst)) {
 		count(SOCK464_CNT_PASS_RESERVED);
 		return SOCK464_PROCEED;
 	}
-	if (ctx->type != SOCK464_SOCK_STREAM) {
-		count(SOCK464_CNT_PASS_UNSUPPORTED);
-		return SOCK464_PROCEED;
-	}
+	if (ctx->type == SOCK464_SOCK_DGRAM)
+		return to_alias(ctx, st, 1);
 	ns = netns_config(ctx, &why);
 	if (!ns)
 		return refuse(why, ENETUNREACH);
@@ -223,10 +347,56 @@ static __always_inline int getpeername4(struct bpf_sock_addr *ctx)
 {
 	struct sock464_sk *st = sk_state_peek(ctx->sk);
 
-	if (!st || st->state != SOCK464_SK_RELAYED)
+	if (!st || (st->state != SOCK464_SK_RELAYED &&
+		    st->state != SOCK464_SK_UDP_ALIAS))
 		return SOCK464_PROCEED;
 	ctx->user_ip4 = st->orig_ip4;
 	ctx->user_port = st->orig_port;
+	count(SOCK464_CNT_PEER_SHOWN);
+	return SOCK464_PROCEED;
+}
+
+static __always_inline int sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct sock464_sk *st = sk_state(ctx);
+
+	if (!st || st->state == SOCK464_SK_IGNORED) {
+		count(SOCK464_CNT_PASS_IGNORED);
+		return SOCK464_PROCEED;
+	}
+	if (sock464_ip4_reserved(ctx->user_ip4)) {
+		count(SOCK464_CNT_PASS_RESERVED);
+		return SOCK464_PROCEED;
+	}
+	return to_alias(ctx, st, 0);
+}
+
+/* The IPv4 destination an alias stands for, if @ip4 is one of ours. */
+static __always_inline struct sock464_alias_dst *alias_dst(void *ctx,
+							   __u32 ip4, __u16 port)
+{
+	struct sock464_alias_key akey = { .alias = ip4 };
+	struct sock464_netns *ns;
+	__u64 cookie;
+
+	if (!is_alias(ip4))
+		return NULL;
+	cookie = bpf_get_netns_cookie(ctx);
+	ns = bpf_map_lookup_elem(&sock464_netns, &cookie);
+	if (!ns || port != ns->udp_port)
+		return NULL;
+	akey.netns = cookie;
+	return bpf_map_lookup_elem(&sock464_alias, &akey);
+}
+
+static __always_inline int recvmsg4(struct bpf_sock_addr *ctx)
+{
+	struct sock464_alias_dst *d = alias_dst(ctx, ctx->user_ip4, ctx->user_port);
+
+	if (!d)
+		return SOCK464_PROCEED;
+	ctx->user_ip4 = d->ip4;
+	ctx->user_port = d->port;
 	count(SOCK464_CNT_PEER_SHOWN);
 	return SOCK464_PROCEED;
 }
@@ -237,9 +407,26 @@ static __always_inline int getpeername4(struct bpf_sock_addr *ctx)
  */
 static __always_inline int unmap6(struct bpf_sock_addr *ctx)
 {
-	struct sock464_sk *st = sk_state_peek(ctx->sk);
+	struct sock464_sk *st;
 	__u32 ip6[4];
 
+	ip6[0] = ctx->user_ip6[0];
+	ip6[1] = ctx->user_ip6[1];
+	ip6[2] = ctx->user_ip6[2];
+	ip6[3] = ctx->user_ip6[3];
+	/* A reply from an alias to an AF_INET6 socket that sent to ::ffff: */
+	if (is_v4mapped(ip6)) {
+		struct sock464_alias_dst *d = alias_dst(ctx, ip6[3], ctx->user_port);
+
+		if (!d)
+			return SOCK464_PROCEED;
+		ip6[3] = d->ip4;
+		set_user_ip6(ctx, ip6);
+		ctx->user_port = d->port;
+		count(SOCK464_CNT_PEER_SHOWN);
+		return SOCK464_PROCEED;
+	}
+	st = sk_state_peek(ctx->sk);
 	if (!st || st->state != SOCK464_SK_NATIVE6)
 		return SOCK464_PROCEED;
 	__builtin_memcpy(ip6, st->dst6, sizeof(ip6));
@@ -296,6 +483,28 @@ SEC("cgroup/connect4")
 int sock464_connect4(struct bpf_sock_addr *ctx)
 {
 	return connect4(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int sock464_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return sendmsg4(ctx);
+}
+
+SEC("cgroup/recvmsg4")
+int sock464_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return recvmsg4(ctx);
+}
+
+SEC("cgroup/sock_release")
+int sock464_sock_release(struct bpf_sock *ctx)
+{
+	struct sock464_sk *st = bpf_sk_storage_get(&sock464_sk, ctx, NULL, 0);
+
+	if (st && st->state == SOCK464_SK_UDP_ALIAS)
+		alias_put(bpf_get_netns_cookie(ctx), st);
+	return SOCK464_PROCEED;
 }
 
 SEC("cgroup/connect6")

@@ -16,10 +16,14 @@
 /*
  * The loopback block the daemon's relays use inside every network
  * namespace it serves: 127.46.0.0/16 ("464").  The TCP relay listens on
- * 127.46.0.1; the rest is kept for per-destination UDP aliases.  Like all
- * of 127.0.0.0/8 it is local without any address configuration.
+ * 127.46.0.1; 127.46.1.0 to 127.46.255.255 are UDP aliases, one for each
+ * IPv4 destination (address and port) that AF_INET UDP sockets send to, so
+ * that the UDP relay knows from the address a datagram arrived on where it
+ * was going.  Like all of 127.0.0.0/8 it is local without configuration.
  */
 #define SOCK464_RELAY_IP4_HOST	0x7f2e0001U	/* 127.46.0.1, host order */
+#define SOCK464_ALIAS_FIRST	0x7f2e0100U	/* 127.46.1.0, host order */
+#define SOCK464_ALIAS_COUNT	0xff00U		/* up to 127.46.255.255 */
 
 /* Socket families and types, as in <sys/socket.h> (no libc on the BPF side). */
 #define SOCK464_AF_INET		2
@@ -30,6 +34,7 @@
 /* Sizes of the maps; every map is bounded. */
 #define SOCK464_MAX_NETNS	1024	/* network namespaces served at once */
 #define SOCK464_MAX_PENDING	65536	/* relayed TCP connects not yet accepted */
+#define SOCK464_MAX_ALIASES	SOCK464_ALIAS_COUNT	/* UDP destinations mapped */
 
 /*
  * Per-socket state (sk_storage, so it dies with the socket).
@@ -39,8 +44,9 @@
 enum sock464_sk_state {
 	SOCK464_SK_IGNORED = 0,	/* never touched: the daemon's own, raw, ... */
 	SOCK464_SK_SERVED,	/* may be translated; not translated (yet) */
-	SOCK464_SK_RELAYED,	/* AF_INET, connected to the relay */
+	SOCK464_SK_RELAYED,	/* AF_INET TCP, connected to the relay */
 	SOCK464_SK_NATIVE6,	/* AF_INET6, ::ffff:a.b.c.d became PREF64::a.b.c.d */
+	SOCK464_SK_UDP_ALIAS,	/* UDP, connected to a destination's alias */
 };
 
 struct sock464_sk {
@@ -61,7 +67,41 @@ struct sock464_netns {
 	__u8  plen;		/* 32, 40, 48, 56, 64 or 96; 0: no prefix known */
 	__u8  pad;
 	__u16 tcp_port;		/* TCP relay port; 0: no relay */
-	__u32 relay_ip4;	/* address the relay listens on */
+	__u32 relay_ip4;	/* address the TCP relay listens on */
+	__u16 udp_port;		/* UDP relay port (every alias); 0: no relay */
+	__u16 pad2;
+};
+
+/*
+ * UDP aliases: an IPv4 destination (address, port) in a namespace and the
+ * loopback alias that stands for it, in both directions.  The hooks create
+ * them; the daemon removes them once no socket is connected to the alias
+ * (refs) and neither a hook nor the relay used it for the idle timeout.
+ */
+struct sock464_udp_dst {
+	__u64 netns;
+	__u32 ip4;
+	__u16 port;
+	__u16 pad;
+};
+
+struct sock464_udp_alias {
+	__u32 alias;		/* 127.46.x.y, network order */
+	__u32 refs;		/* connected sockets using it */
+	__u64 last_ns;		/* bpf_ktime_get_ns() of the last send */
+};
+
+struct sock464_alias_key {
+	__u64 netns;
+	__u32 alias;		/* network order */
+	__u32 pad;
+};
+
+struct sock464_alias_dst {
+	__u8  dst6[16];		/* the synthesized destination */
+	__u32 ip4;		/* the original one */
+	__u16 port;
+	__u16 pad;
 };
 
 /*
@@ -89,11 +129,12 @@ enum sock464_counter {
 	SOCK464_CNT_NATIVE6,		/* ::ffff: connect rewritten to PREF64 */
 	SOCK464_CNT_PASS_RESERVED,	/* destination that is never translated */
 	SOCK464_CNT_PASS_IGNORED,	/* socket the translator must not touch */
-	SOCK464_CNT_PASS_UNSUPPORTED,	/* protocol not translated yet (AF_INET UDP) */
 	SOCK464_CNT_REFUSE_NO_RELAY,	/* netns not served by a running relay */
 	SOCK464_CNT_REFUSE_NO_PREFIX,	/* no PREF64 known */
 	SOCK464_CNT_PEER_SHOWN,		/* getpeername/recvmsg showed the IPv4 peer */
 	SOCK464_CNT_PENDING_LOST,	/* relayed connect whose state was missing */
+	SOCK464_CNT_RELAY_UDP,		/* AF_INET UDP datagram or connect sent to an alias */
+	SOCK464_CNT_REFUSE_NO_ALIAS,	/* every UDP alias in use: ENOBUFS */
 	SOCK464_CNT_MAX
 };
 
@@ -103,11 +144,12 @@ enum sock464_counter {
 	"native6",			\
 	"pass_reserved",		\
 	"pass_ignored",			\
-	"pass_unsupported",		\
 	"refuse_no_relay",		\
 	"refuse_no_prefix",		\
 	"peer_shown",			\
 	"pending_lost",			\
+	"relay_udp",			\
+	"refuse_no_alias",		\
 }
 
 /*

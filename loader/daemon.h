@@ -15,6 +15,7 @@
 #include "prefix.h"
 #include "ra_listen.h"
 #include "relay_tcp.h"
+#include "relay_udp.h"
 
 struct options {
 	const char *cgroups[HOOKS_MAX_CGROUPS];
@@ -28,6 +29,8 @@ struct options {
 	const char *control;
 	unsigned int max_conns;
 	bool max_conns_set;
+	unsigned int max_udp_flows;
+	unsigned int udp_idle_s;
 	bool verbose;
 };
 
@@ -36,6 +39,7 @@ struct daemon {
 	struct loop loop;
 	struct hooks hooks;
 	struct relay_tcp relay;
+	struct relay_udp udp;
 	struct discovery disc;
 	struct ra_listen ra;
 	struct nl_watch nl;

@@ -196,3 +196,74 @@ int hooks_counters(struct hooks *h, __u64 out[SOCK464_CNT_MAX])
 	free(percpu);
 	return 0;
 }
+
+int hooks_alias_lookup(struct hooks *h, __u64 netns, __u32 alias,
+		       struct sock464_alias_dst *dst)
+{
+	struct sock464_alias_key key = { .netns = netns, .alias = alias };
+	int fd = bpf_map__fd(h->skel->maps.sock464_alias);
+
+	return bpf_map_lookup_elem(fd, &key, dst) ? -errno : 0;
+}
+
+int hooks_alias_expire(struct hooks *h, __u64 netns, __u64 idle_before_ns,
+		       int (*busy)(__u32 alias, void *arg), void *arg,
+		       struct sock464_alias_key **retire, unsigned int *nretire)
+{
+	int fd = bpf_map__fd(h->skel->maps.sock464_udp_dst);
+	struct sock464_udp_dst key, next, *gone = NULL;
+	struct sock464_udp_alias val;
+	unsigned int ngone = 0, kept = 0, i;
+	void *prev = NULL;
+	int err = 0;
+
+	/* Collect first: deleting while walking would restart the walk. */
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (key.netns != netns || bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		if (val.refs || val.last_ns >= idle_before_ns || busy(val.alias, arg)) {
+			kept++;
+			continue;
+		}
+		if (!(ngone % 256)) {
+			void *more = realloc(gone, (ngone + 256) * sizeof(*gone));
+
+			if (!more) {
+				err = -ENOMEM;
+				break;
+			}
+			gone = more;
+		}
+		gone[ngone++] = key;
+	}
+	for (i = 0; i < ngone && !err; i++) {
+		struct sock464_alias_key akey = { .netns = netns };
+		void *more;
+
+		/* Look again: a sender may have used it since. */
+		if (bpf_map_lookup_elem(fd, &gone[i], &val) || val.refs ||
+		    val.last_ns >= idle_before_ns) {
+			kept++;
+			continue;
+		}
+		if (bpf_map_delete_elem(fd, &gone[i]))
+			continue;
+		more = realloc(*retire, (*nretire + 1) * sizeof(**retire));
+		if (!more) {
+			err = -ENOMEM;
+			break;
+		}
+		*retire = more;
+		akey.alias = val.alias;
+		(*retire)[(*nretire)++] = akey;
+	}
+	free(gone);
+	return err ? err : (int)kept;
+}
+
+void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key)
+{
+	bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sock464_alias), key);
+}

@@ -42,6 +42,22 @@ void hooks_del_netns(struct hooks *h, __u64 netns_cookie);
 /* Look up and remove a pending relayed connect: 0, or -ENOENT. */
 int hooks_take_pending(struct hooks *h, const struct sock464_pending_key *key,
 		       struct sock464_pending *val);
+/* The destination UDP alias @alias stands for in @netns: 0, or -ENOENT. */
+int hooks_alias_lookup(struct hooks *h, __u64 netns, __u32 alias,
+		       struct sock464_alias_dst *dst);
+/*
+ * Stop mapping the UDP destinations of @netns that no socket is connected
+ * to, that no hook used since @idle_before_ns (bpf_ktime_get_ns clock) and
+ * for whose alias @busy() says no.  Their aliases are appended to
+ * *@retire (grown with realloc) and must be given back later with
+ * hooks_alias_free(), once no datagram can be on its way to them.
+ * Returns how many destinations stay mapped, or -errno.
+ */
+int hooks_alias_expire(struct hooks *h, __u64 netns, __u64 idle_before_ns,
+		       int (*busy)(__u32 alias, void *arg), void *arg,
+		       struct sock464_alias_key **retire, unsigned int *nretire);
+void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key);
+
 /* Sum the per-CPU counters into @out. */
 int hooks_counters(struct hooks *h, __u64 out[SOCK464_CNT_MAX]);
 

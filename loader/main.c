@@ -21,6 +21,8 @@
 #include "log.h"
 
 #define DEFAULT_MAX_CONNS 16384
+#define DEFAULT_MAX_UDP_FLOWS 4096
+#define DEFAULT_UDP_IDLE_S 180
 /* Descriptors per relayed connection: two sockets, two pipes. */
 #define FDS_PER_CONN 6
 
@@ -45,6 +47,10 @@ static const char usage_text[] =
 "      --no-dns64            no discovery through DNS64\n"
 "      --control PATH        the control socket (default %s)\n"
 "      --max-connections N   relayed TCP connections open at once (default %u)\n"
+"      --max-udp-flows N     relayed UDP flows (application socket and\n"
+"                            destination) open at once (default %u)\n"
+"      --udp-idle-timeout S  close a UDP flow idle this many seconds, and free\n"
+"                            its destination's alias (default %u)\n"
 "  -v, --verbose             log every relayed connection, RA and libbpf message\n"
 "  -h, --help                show this help and exit\n"
 "\n"
@@ -59,7 +65,8 @@ static const char usage_text[] =
 
 static void usage(FILE *f)
 {
-	fprintf(f, usage_text, RA_MAX_IFACES, CONTROL_DEFAULT_PATH, DEFAULT_MAX_CONNS);
+	fprintf(f, usage_text, RA_MAX_IFACES, CONTROL_DEFAULT_PATH, DEFAULT_MAX_CONNS,
+		DEFAULT_MAX_UDP_FLOWS, DEFAULT_UDP_IDLE_S);
 }
 
 static int parse_uint(const char *opt, const char *text, unsigned int min,
@@ -90,6 +97,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "no-dns64", no_argument, NULL, 'N' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "max-connections", required_argument, NULL, 'm' },
+		{ "max-udp-flows", required_argument, NULL, 'U' },
+		{ "udp-idle-timeout", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -98,6 +107,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->max_conns = DEFAULT_MAX_CONNS;
+	o->max_udp_flows = DEFAULT_MAX_UDP_FLOWS;
+	o->udp_idle_s = DEFAULT_UDP_IDLE_S;
 	o->control = CONTROL_DEFAULT_PATH;
 	while ((c = getopt_long(argc, argv, "c:p:i:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -159,6 +170,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			o->max_conns_set = true;
 			break;
+		case 'U':
+			if (parse_uint("--max-udp-flows", optarg, 1, 1 << 20,
+				       &o->max_udp_flows))
+				return -EINVAL;
+			break;
+		case 'T':
+			if (parse_uint("--udp-idle-timeout", optarg, 1, 86400,
+				       &o->udp_idle_s))
+				return -EINVAL;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -188,7 +209,7 @@ static int parse_options(int argc, char **argv, struct options *o)
  */
 static void raise_fd_limit(struct options *o)
 {
-	rlim_t want = (rlim_t)o->max_conns * FDS_PER_CONN + 64;
+	rlim_t want = (rlim_t)o->max_conns * FDS_PER_CONN + o->max_udp_flows + 64;
 	unsigned int fit;
 	struct rlimit rl;
 
@@ -201,7 +222,8 @@ static void raise_fd_limit(struct options *o)
 	}
 	if (rl.rlim_cur >= want)
 		return;
-	fit = (rl.rlim_cur - 64) / FDS_PER_CONN;
+	fit = rl.rlim_cur > 64 + o->max_udp_flows ?
+	      (rl.rlim_cur - 64 - o->max_udp_flows) / FDS_PER_CONN : 1;
 	if (o->max_conns_set)
 		log_warn("open files limited to %llu: --max-connections lowered to %u",
 			 (unsigned long long)rl.rlim_cur, fit);
@@ -377,6 +399,16 @@ static void log_counters(struct daemon *d)
 		 (unsigned long long)s->accepted, (unsigned long long)s->completed,
 		 (unsigned long long)s->reset, (unsigned long long)s->upstream_failed,
 		 (unsigned long long)s->unknown, (unsigned long long)s->over_limit);
+	log_info("udp: flows=%llu expired=%llu out=%llu in=%llu errors=%llu unknown=%llu "
+		 "over_limit=%llu aliases_freed=%llu",
+		 (unsigned long long)d->udp.stats.flows,
+		 (unsigned long long)d->udp.stats.expired,
+		 (unsigned long long)d->udp.stats.datagrams_out,
+		 (unsigned long long)d->udp.stats.datagrams_in,
+		 (unsigned long long)d->udp.stats.errors,
+		 (unsigned long long)d->udp.stats.unknown,
+		 (unsigned long long)d->udp.stats.over_limit,
+		 (unsigned long long)d->udp.stats.aliases_freed);
 }
 
 int main(int argc, char **argv)
@@ -388,6 +420,8 @@ int main(int argc, char **argv)
 	d.signals.fd = -1;
 	d.relay.listener.fd = -1;
 	d.ra.src.fd = -1;
+	d.udp.sock.fd = -1;
+	d.udp.icmp_fd = -1;
 	d.control.listener.fd = -1;
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		d.control.clients[i].src.fd = -1;
@@ -416,8 +450,13 @@ int main(int argc, char **argv)
 		goto out;
 	d.loop.after_batch = after_batch;
 	d.loop.after_batch_arg = &d.relay;
+	err = relay_udp_start(&d.udp, &d.loop, &d.hooks, d.relay.netns_cookie,
+			      d.opt.max_udp_flows, d.opt.udp_idle_s);
+	if (err)
+		goto out;
 	d.netns.tcp_port = d.relay.port;
 	d.netns.relay_ip4 = d.relay.addr;
+	d.netns.udp_port = d.udp.port;
 	d.control.handle = status_handle;
 	d.control.arg = &d;
 	err = control_start(&d.control, &d.loop, d.opt.control);
@@ -433,7 +472,8 @@ int main(int argc, char **argv)
 			goto out;
 		log_info("serving cgroup %s", d.opt.cgroups[i]);
 	}
-	log_info("TCP relay on 127.46.0.1:%u", ntohs(d.relay.port));
+	log_info("TCP relay on 127.46.0.1:%u, UDP relay on 127.46.0.0/16 port %u",
+		 ntohs(d.relay.port), ntohs(d.udp.port));
 
 	err = loop_run(&d.loop);
 	if (err)
@@ -448,6 +488,7 @@ out:
 	if (d.disc.loop)
 		discovery_fini(&d.disc);
 	control_stop(&d.control);
+	relay_udp_stop(&d.udp);
 	relay_tcp_stop(&d.relay);
 	if (d.signals.fd >= 0)
 		close(d.signals.fd);

@@ -97,6 +97,17 @@ static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 		(unsigned long long)rs->accepted, (unsigned long long)rs->completed,
 		(unsigned long long)rs->reset, (unsigned long long)rs->upstream_failed,
 		(unsigned long long)rs->unknown, (unsigned long long)rs->over_limit);
+	fprintf(out, "udp: port %u, %u flows open, %u destinations mapped, %llu flows, "
+		"%llu expired, %llu datagrams out, %llu in, %llu errors passed back, "
+		"%llu unknown, %llu over limit\n",
+		ntohs(d->udp.port), d->udp.nflows, d->udp.aliases,
+		(unsigned long long)d->udp.stats.flows,
+		(unsigned long long)d->udp.stats.expired,
+		(unsigned long long)d->udp.stats.datagrams_out,
+		(unsigned long long)d->udp.stats.datagrams_in,
+		(unsigned long long)d->udp.stats.errors,
+		(unsigned long long)d->udp.stats.unknown,
+		(unsigned long long)d->udp.stats.over_limit);
 	fprintf(out, "counters:");
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
 		fprintf(out, " %s=%llu", counter_names[i], (unsigned long long)cnt[i]);
@@ -148,11 +159,23 @@ static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 	json_str(out, d->dns.last_error);
 	fprintf(out, "},\"relay\":{\"port\":%u,\"open\":%u,\"accepted\":%llu,"
 		"\"completed\":%llu,\"reset\":%llu,\"upstream_failed\":%llu,"
-		"\"unknown\":%llu,\"over_limit\":%llu},\"counters\":{",
+		"\"unknown\":%llu,\"over_limit\":%llu},",
 		ntohs(d->relay.port), d->relay.nconns,
 		(unsigned long long)rs->accepted, (unsigned long long)rs->completed,
 		(unsigned long long)rs->reset, (unsigned long long)rs->upstream_failed,
 		(unsigned long long)rs->unknown, (unsigned long long)rs->over_limit);
+	fprintf(out, "\"udp\":{\"port\":%u,\"open\":%u,\"destinations\":%u,"
+		"\"flows\":%llu,\"expired\":%llu,\"datagrams_out\":%llu,"
+		"\"datagrams_in\":%llu,\"errors\":%llu,\"unknown\":%llu,"
+		"\"over_limit\":%llu},\"counters\":{",
+		ntohs(d->udp.port), d->udp.nflows, d->udp.aliases,
+		(unsigned long long)d->udp.stats.flows,
+		(unsigned long long)d->udp.stats.expired,
+		(unsigned long long)d->udp.stats.datagrams_out,
+		(unsigned long long)d->udp.stats.datagrams_in,
+		(unsigned long long)d->udp.stats.errors,
+		(unsigned long long)d->udp.stats.unknown,
+		(unsigned long long)d->udp.stats.over_limit);
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
 			(unsigned long long)cnt[i]);

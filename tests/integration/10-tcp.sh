@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
-need_cmd tayga curl wget busybox python3 bpftool
+need_cmd tayga curl wget busybox python3
 
 LOAD=$T_ROOT/build/sock464-load
 STATIC=$T_ROOT/build/tests/tcpstatic
@@ -179,13 +179,12 @@ wait_for 5 grep -q 'that the hooks did not send' "$DLOG" ||
 t_pass
 
 t_begin "counters are readable from user space while running"
-assert_ok bpftool -j map dump name sock464_counter &&
+assert_ok "$T_ROOT/build/sock464ctl" --control "$T_TMP/control" status --json &&
 	python3 -c '
 import json, sys
-d = {e["formatted"]["key"]: sum(v["value"] for v in e["formatted"]["values"])
-     for e in json.load(sys.stdin)}
-relay, native6, reserved = d[0], d[1], d[2]
-assert relay >= 500 and native6 >= 200 and reserved >= 1, d
+c = json.load(sys.stdin)["counters"]
+assert c["relay_tcp"] >= 500 and c["native6"] >= 200 and c["pass_reserved"] >= 1, c
+assert c["peer_shown"] >= 700, c
 ' <<<"$T_OUT" || t_fail "counters: $T_OUT"
 t_pass
 

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ *   application --(lo: to alias A, port P)--> sock  ==flow (app, A)==>  up --(IPv6)--> server
+ *   application <--(lo: from A, port P)------ sock  <==================  up <-----------
+ *
+ * sock receives on every alias (bound to port P of every local address,
+ * IP_PKTINFO tells which alias a datagram was sent to) and replies from the
+ * alias (IP_PKTINFO again), so that cgroup/recvmsg4 can show the
+ * application the destination A stands for.  Each flow's IPv6 socket is
+ * connected, so the kernel delivers only that destination's replies to it
+ * and reports ICMPv6 errors on it; a port unreachable is passed back to the
+ * application as an ICMP port unreachable over loopback, which the kernel
+ * turns into ECONNREFUSED for a connected application socket.
+ *
+ * Idle flows are closed by a periodic sweep, which also retires aliases
+ * that no socket and no flow used for the idle timeout: first the
+ * destination's entry goes (new datagrams get a new alias), then, a sweep
+ * later, the alias itself, so that it is never reused while a datagram to
+ * it may still be on its way.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/udp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "relay_udp.h"
+
+#define DGRAM_MAX	65535
+#define RECV_BATCH	64	/* datagrams per wake-up, for fairness */
+
+struct udp_flow {
+	struct ev_source up;		/* connected to dst.dst6, dst.port */
+	struct relay_udp *relay;
+	struct udp_flow *next;		/* hash chain */
+	struct sockaddr_in app;		/* the application socket's address */
+	__u32 alias;			/* network order */
+	struct sock464_alias_dst dst;
+	uint64_t last_ms;
+};
+
+static unsigned char dgram[DGRAM_MAX];
+
+static unsigned int bucket(const struct sockaddr_in *app, __u32 alias)
+{
+	uint32_t h = app->sin_addr.s_addr * 2654435761u;
+
+	h ^= (app->sin_port * 40503u) ^ (alias * 2246822519u);
+	return (h ^ (h >> 15)) % RELAY_UDP_BUCKETS;
+}
+
+static struct udp_flow *flow_find(struct relay_udp *r,
+				  const struct sockaddr_in *app, __u32 alias)
+{
+	struct udp_flow *f;
+
+	for (f = r->buckets[bucket(app, alias)]; f; f = f->next)
+		if (f->alias == alias && f->app.sin_port == app->sin_port &&
+		    f->app.sin_addr.s_addr == app->sin_addr.s_addr)
+			return f;
+	return NULL;
+}
+
+static void flow_free(struct relay_udp *r, struct udp_flow *f)
+{
+	struct udp_flow **pp = &r->buckets[bucket(&f->app, f->alias)];
+
+	while (*pp != f)
+		pp = &(*pp)->next;
+	*pp = f->next;
+	loop_del(r->loop, &f->up);
+	close(f->up.fd);
+	free(f);
+	r->nflows--;
+}
+
+/*
+ * Tell the application its destination refused: an ICMP port unreachable
+ * quoting the datagram it sent (app -> alias:port), delivered over loopback.
+ */
+static void pass_refusal(struct relay_udp *r, const struct udp_flow *f)
+{
+	struct {
+		struct icmphdr icmp;
+		struct iphdr ip;
+		struct udphdr udp;
+	} __attribute__((packed)) m = {
+		.icmp = { .type = ICMP_DEST_UNREACH, .code = ICMP_PORT_UNREACH },
+		.ip = {
+			.version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_UDP,
+			.tot_len = htons(sizeof(struct iphdr) + sizeof(struct udphdr)),
+			.saddr = f->app.sin_addr.s_addr, .daddr = f->alias,
+		},
+		.udp = {
+			.source = f->app.sin_port, .dest = r->port,
+			.len = htons(sizeof(struct udphdr)),
+		},
+	};
+	uint32_t sum = 0;
+	uint16_t w;
+	size_t i;
+
+	if (r->icmp_fd < 0)
+		return;
+	for (i = 0; i < sizeof(m); i += 2) {
+		memcpy(&w, (const char *)&m + i, 2);
+		sum += w;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	m.icmp.checksum = ~sum;
+	if (sendto(r->icmp_fd, &m, sizeof(m), 0, (const struct sockaddr *)&f->app,
+		   sizeof(f->app)) == sizeof(m))
+		r->stats.errors++;
+}
+
+/* Replies from the destination, sent on to the application from the alias. */
+static void on_up(struct ev_source *src, uint32_t events)
+{
+	struct udp_flow *f = container_of(src, struct udp_flow, up);
+	struct relay_udp *r = f->relay;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = dgram };
+	struct msghdr msg = {
+		.msg_name = &f->app, .msg_namelen = sizeof(f->app),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = f->alias };
+	ssize_t n;
+	int i;
+
+	(void)events;
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	for (i = 0; i < RECV_BATCH; i++) {
+		n = recv(f->up.fd, dgram, sizeof(dgram), 0);
+		if (n < 0) {
+			if (errno == ECONNREFUSED)
+				pass_refusal(r, f);
+			if (errno == EAGAIN || errno != EINTR)
+				break;
+			continue;
+		}
+		iov.iov_len = n;
+		if (sendmsg(r->sock.fd, &msg, 0) == n)
+			r->stats.datagrams_in++;
+		f->last_ms = loop_now_ms();
+	}
+}
+
+static struct udp_flow *flow_new(struct relay_udp *r,
+				 const struct sockaddr_in *app, __u32 alias)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	char a[INET_ADDRSTRLEN], v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+	struct udp_flow *f;
+	unsigned int b;
+
+	if (r->nflows >= r->max_flows) {
+		if (!r->stats.over_limit++)
+			log_warn("relay: %u UDP flows open (--max-udp-flows); dropping "
+				 "datagrams of new ones", r->nflows);
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	if (hooks_alias_lookup(r->hooks, r->netns_cookie, alias, &f->dst)) {
+		r->stats.unknown++;
+		inet_ntop(AF_INET, &alias, a, sizeof(a));
+		log_debug("relay: datagram to %s, which stands for no destination; dropped", a);
+		free(f);
+		return NULL;
+	}
+	f->relay = r;
+	f->app = *app;
+	f->alias = alias;
+	f->up.handler = on_up;
+	f->up.fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memcpy(&sin6.sin6_addr, f->dst.dst6, sizeof(sin6.sin6_addr));
+	sin6.sin6_port = f->dst.port;
+	if (f->up.fd < 0 ||
+	    connect(f->up.fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
+	    loop_add(r->loop, &f->up, EPOLLIN)) {
+		log_debug("relay: UDP flow to [%s]:%u failed: %s",
+			  inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)),
+			  ntohs(f->dst.port), strerror(errno));
+		if (f->up.fd >= 0)
+			close(f->up.fd);
+		free(f);
+		return NULL;
+	}
+	b = bucket(app, alias);
+	f->next = r->buckets[b];
+	r->buckets[b] = f;
+	r->nflows++;
+	r->stats.flows++;
+	log_debug("relay: UDP flow from port %u to %s:%u via [%s]:%u",
+		  ntohs(app->sin_port), inet_ntop(AF_INET, &f->dst.ip4, v4, sizeof(v4)),
+		  ntohs(f->dst.port), inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)),
+		  ntohs(f->dst.port));
+	return f;
+}
+
+/* Datagrams from applications, each to the alias of its destination. */
+static void on_sock(struct ev_source *src, uint32_t events)
+{
+	struct relay_udp *r = container_of(src, struct relay_udp, sock);
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} control;
+	struct sockaddr_in app;
+	struct iovec iov = { .iov_base = dgram, .iov_len = sizeof(dgram) };
+	struct msghdr msg = {
+		.msg_name = &app, .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf,
+	};
+	struct udp_flow *f;
+	struct cmsghdr *c;
+	__u32 alias;
+	ssize_t n;
+	int i;
+
+	(void)events;
+	for (i = 0; i < RECV_BATCH; i++) {
+		msg.msg_namelen = sizeof(app);
+		msg.msg_controllen = sizeof(control.buf);
+		n = recvmsg(r->sock.fd, &msg, 0);
+		if (n < 0)
+			return;
+		alias = 0;
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+				alias = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr.s_addr;
+		if (ntohl(alias) - SOCK464_ALIAS_FIRST >= SOCK464_ALIAS_COUNT) {
+			r->stats.unknown++;
+			continue;
+		}
+		f = flow_find(r, &app, alias);
+		if (!f)
+			f = flow_new(r, &app, alias);
+		if (!f)
+			continue;
+		f->last_ms = loop_now_ms();
+		if (send(f->up.fd, dgram, n, 0) == n) {
+			r->stats.datagrams_out++;
+		} else if (errno == ECONNREFUSED) {
+			pass_refusal(r, f);
+		}
+	}
+}
+
+static int alias_busy(__u32 alias, void *arg)
+{
+	struct relay_udp *r = arg;
+	struct udp_flow *f;
+	unsigned int b;
+
+	for (b = 0; b < RELAY_UDP_BUCKETS; b++)
+		for (f = r->buckets[b]; f; f = f->next)
+			if (f->alias == alias)
+				return 1;
+	return 0;
+}
+
+static uint64_t ktime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void on_sweep(struct timer *t)
+{
+	struct relay_udp *r = container_of(t, struct relay_udp, sweep);
+	uint64_t now = loop_now_ms(), idle_ns = r->idle_ms * 1000000, know;
+	struct udp_flow *f, *next;
+	unsigned int b, i;
+	int kept;
+
+	for (b = 0; b < RELAY_UDP_BUCKETS; b++)
+		for (f = r->buckets[b]; f; f = next) {
+			next = f->next;
+			if (now - f->last_ms >= r->idle_ms) {
+				flow_free(r, f);
+				r->stats.expired++;
+			}
+		}
+	/* Aliases retired a sweep ago: nothing can still be sent to them. */
+	for (i = 0; i < r->nretiring; i++)
+		hooks_alias_free(r->hooks, &r->retiring[i]);
+	r->stats.aliases_freed += r->nretiring;
+	r->nretiring = 0;
+	know = ktime_ns();
+	kept = hooks_alias_expire(r->hooks, r->netns_cookie,
+				  know > idle_ns ? know - idle_ns : 0, alias_busy, r,
+				  &r->retiring, &r->nretiring);
+	if (kept >= 0)
+		r->aliases = kept;
+	timer_arm(r->loop, &r->sweep, on_sweep, r->idle_ms / 4 ? r->idle_ms / 4 : 1);
+}
+
+int relay_udp_start(struct relay_udp *r, struct loop *l, struct hooks *h,
+		    uint64_t netns_cookie, unsigned int max_flows,
+		    unsigned int idle_s)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int on = 1, fd, err;
+
+	memset(r, 0, sizeof(*r));
+	r->loop = l;
+	r->hooks = h;
+	r->netns_cookie = netns_cookie;
+	r->max_flows = max_flows;
+	r->idle_ms = (uint64_t)idle_s * 1000;
+	r->sock.handler = on_sock;
+	r->icmp_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (r->icmp_fd < 0)
+		log_warn("relay: no raw ICMP socket (%s): UDP applications will not "
+			 "see ECONNREFUSED", strerror(errno));
+
+	/* Port P of every local address, so of every alias in 127.46/16. */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	r->sock.fd = fd;
+	if (fd < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len))
+		goto fail;
+	r->port = sin.sin_port;
+	err = loop_add(l, &r->sock, EPOLLIN);
+	if (err) {
+		errno = -err;
+		goto fail;
+	}
+	timer_arm(l, &r->sweep, on_sweep, r->idle_ms / 4 ? r->idle_ms / 4 : 1);
+	return 0;
+fail:
+	err = -errno;
+	log_err("relay: UDP socket on 127.46.0.0/16 failed: %s", strerror(-err));
+	if (fd >= 0)
+		close(fd);
+	r->sock.fd = -1;
+	return err;
+}
+
+void relay_udp_stop(struct relay_udp *r)
+{
+	unsigned int b;
+
+	if (!r->loop)
+		return;
+	timer_cancel(r->loop, &r->sweep);
+	for (b = 0; b < RELAY_UDP_BUCKETS; b++)
+		while (r->buckets[b])
+			flow_free(r, r->buckets[b]);
+	if (r->sock.fd >= 0) {
+		loop_del(r->loop, &r->sock);
+		close(r->sock.fd);
+	}
+	r->sock.fd = -1;
+	if (r->icmp_fd >= 0)
+		close(r->icmp_fd);
+	r->icmp_fd = -1;
+	free(r->retiring);
+	r->retiring = NULL;
+	r->loop = NULL;
+}
