@@ -7,10 +7,11 @@
 #   make test       build and run the whole test suite (root for integration)
 #   make demo       the self-contained demonstration
 #   make bench      the benchmarks in bench/
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR=
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 
 CC ?= cc
@@ -27,7 +28,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra 
 LDLIBS := -lbpf -lelf -lz -lcares -lmnl
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
-PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/ra.c loader/dns64.c)
+PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
@@ -118,6 +119,8 @@ bench: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(BUILD)/sock464-load $(BUILD)/sock464ctl $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(SYSCONFDIR)/sock464
+	install -m 0644 etc/sock464.conf $(DESTDIR)$(SYSCONFDIR)/sock464/sock464.conf.example
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -18,6 +18,11 @@
  *                        replies that came from an alias)
  *   cgroup/sock_release  a socket connected to an alias lets go of it
  *
+ * Which IPv4 destinations are translated (policy, in order): never the
+ * reserved ranges; then the operator's include/exclude rules; then none
+ * with a native IPv4 route in the namespace; then, with 64:ff9b::/96 and
+ * wkp-strict, non-global ones are refused (RFC 6052 section 3.1); the rest.
+ *
  * Each hook returns SOCK464_PROCEED, or SOCK464_REJECT after
  * bpf_set_retval() chose the errno the application gets.
  */
@@ -70,6 +75,22 @@ struct {
 	__type(key, struct sock464_alias_key);
 	__type(value, struct sock464_alias_dst);
 } sock464_alias SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SOCK464_MAX_RULES);
+	__type(key, struct sock464_lpm_key);
+	__type(value, struct sock464_rule);
+} sock464_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SOCK464_MAX_ROUTES);
+	__type(key, struct sock464_lpm_key);
+	__type(value, __u32);		/* the routing table it came from */
+} sock464_routes SEC(".maps");
 
 /* Where the search for a free alias starts: a rotating hint. */
 __u32 alias_next = 0;
@@ -153,6 +174,55 @@ netns_config(void *ctx, __u32 *why)
 		return NULL;
 	}
 	return ns;
+}
+
+/* 1 if an exclude rule's ports (host order ranges) cover @port (network order). */
+static __always_inline int rule_ports_match(const struct sock464_rule *r, __u16 port)
+{
+	__u16 p = bpf_ntohs(port);
+	int i;
+
+	if (!r->nports)
+		return 1;
+	for (i = 0; i < SOCK464_RULE_PORTS; i++)
+		if (i < r->nports && p >= r->ports[i].lo && p <= r->ports[i].hi)
+			return 1;
+	return 0;
+}
+
+/*
+ * Policy rules 2 and 3: 1 if @ip4:@port goes native in namespace @netns,
+ * because an exclude rule says so or the namespace has an IPv4 route
+ * there (which includes every address once there is a default route); an
+ * include rule overrides the routes.  Counted either way.
+ */
+static __always_inline int goes_native(__u64 netns, __u32 ip4, __u16 port)
+{
+	struct sock464_lpm_key key = { .prefixlen = 64 + 32, .ip4 = ip4 };
+	struct sock464_rule *r;
+
+	__builtin_memcpy(key.netns, &netns, sizeof(key.netns));
+	r = bpf_map_lookup_elem(&sock464_rules, &key);
+	if (r && r->action == SOCK464_RULE_INCLUDE) {
+		count(SOCK464_CNT_INCLUDED);
+		return 0;
+	}
+	if (r && rule_ports_match(r, port)) {
+		count(SOCK464_CNT_PASS_EXCLUDED);
+		return 1;
+	}
+	if (bpf_map_lookup_elem(&sock464_routes, &key)) {
+		count(SOCK464_CNT_PASS_NATIVE_ROUTE);
+		return 1;
+	}
+	return 0;
+}
+
+/* Rule 4, RFC 6052 section 3.1: no non-global IPv4 through 64:ff9b::/96. */
+static __always_inline int wkp_forbids(const struct sock464_netns *ns, __u32 ip4)
+{
+	return (ns->flags & SOCK464_NS_WKP_STRICT) &&
+	       sock464_is_wkp(ns->pref64, ns->plen) && sock464_ip4_nonglobal(ip4);
 }
 
 /* 1 if the four words of @ip6 are ::ffff:a.b.c.d. */
@@ -253,9 +323,13 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 	__u32 dst = ctx->user_ip4, alias, why;
 	__u16 port = ctx->user_port;
 
+	if (goes_native(netns, dst, port))
+		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
 		return refuse(why, ENETUNREACH);
+	if (wkp_forbids(ns, dst))
+		return refuse(SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 	if (!ns->udp_port)
 		return refuse(SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
 	alias = alias_get(netns, dst, port, ns, connected);
@@ -292,9 +366,13 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx)
 	}
 	if (ctx->type == SOCK464_SOCK_DGRAM)
 		return to_alias(ctx, st, 1);
+	if (goes_native(bpf_get_netns_cookie(ctx), dst, ctx->user_port))
+		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
 		return refuse(why, ENETUNREACH);
+	if (wkp_forbids(ns, dst))
+		return refuse(SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 	if (!ns->tcp_port)
 		return refuse(SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
 
@@ -329,9 +407,13 @@ static __always_inline int connect6(struct bpf_sock_addr *ctx)
 		count(SOCK464_CNT_PASS_RESERVED);
 		return SOCK464_PROCEED;
 	}
+	if (goes_native(bpf_get_netns_cookie(ctx), ip6[3], ctx->user_port))
+		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
 		return refuse(why, ENETUNREACH);
+	if (wkp_forbids(ns, ip6[3]))
+		return refuse(SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 
 	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, ip6[3]);
 	st->orig_ip4 = ip6[3];

@@ -35,6 +35,9 @@
 #define SOCK464_MAX_NETNS	1024	/* network namespaces served at once */
 #define SOCK464_MAX_PENDING	65536	/* relayed TCP connects not yet accepted */
 #define SOCK464_MAX_ALIASES	SOCK464_ALIAS_COUNT	/* UDP destinations mapped */
+#define SOCK464_MAX_RULES	4096	/* include/exclude rules, all namespaces */
+#define SOCK464_MAX_ROUTES	16384	/* mirrored IPv4 routes, all namespaces */
+#define SOCK464_RULE_PORTS	8	/* port ranges in one exclude rule */
 
 /*
  * Per-socket state (sk_storage, so it dies with the socket).
@@ -65,11 +68,39 @@ struct sock464_sk {
 struct sock464_netns {
 	__u8  pref64[16];	/* PREF64, bits past plen zero */
 	__u8  plen;		/* 32, 40, 48, 56, 64 or 96; 0: no prefix known */
-	__u8  pad;
+	__u8  flags;		/* SOCK464_NS_* */
 	__u16 tcp_port;		/* TCP relay port; 0: no relay */
 	__u32 relay_ip4;	/* address the TCP relay listens on */
 	__u16 udp_port;		/* UDP relay port (every alias); 0: no relay */
 	__u16 pad2;
+};
+
+/* RFC 6052 section 3.1: no non-global IPv4 through 64:ff9b::/96. */
+#define SOCK464_NS_WKP_STRICT	0x01
+
+/*
+ * Policy: per-namespace LPM tries keyed by (netns cookie, IPv4 address),
+ * one for the operator's include/exclude rules, one mirroring the
+ * namespace's IPv4 routes.  prefixlen counts the 64 bits of the cookie
+ * too; the cookie is stored as two words so that no padding sits between
+ * prefixlen and the data the trie matches on.
+ */
+struct sock464_lpm_key {
+	__u32 prefixlen;	/* 64 + IPv4 prefix length */
+	__u32 netns[2];		/* the netns cookie, as memcpy lays a __u64 */
+	__u32 ip4;		/* network order */
+};
+
+#define SOCK464_RULE_EXCLUDE	1	/* always native */
+#define SOCK464_RULE_INCLUDE	2	/* translated even with a native route */
+
+struct sock464_rule {
+	__u8  action;		/* SOCK464_RULE_* */
+	__u8  nports;		/* exclude: 0 = every port */
+	__u16 pad;
+	struct {
+		__u16 lo, hi;	/* host order, inclusive */
+	} ports[SOCK464_RULE_PORTS];
 };
 
 /*
@@ -135,6 +166,10 @@ enum sock464_counter {
 	SOCK464_CNT_PENDING_LOST,	/* relayed connect whose state was missing */
 	SOCK464_CNT_RELAY_UDP,		/* AF_INET UDP datagram or connect sent to an alias */
 	SOCK464_CNT_REFUSE_NO_ALIAS,	/* every UDP alias in use: ENOBUFS */
+	SOCK464_CNT_PASS_EXCLUDED,	/* an exclude rule: native */
+	SOCK464_CNT_INCLUDED,		/* an include rule: translated despite routes */
+	SOCK464_CNT_PASS_NATIVE_ROUTE,	/* the namespace has an IPv4 route there */
+	SOCK464_CNT_REFUSE_WKP,		/* non-global IPv4 with 64:ff9b::/96 */
 	SOCK464_CNT_MAX
 };
 
@@ -150,6 +185,10 @@ enum sock464_counter {
 	"pending_lost",			\
 	"relay_udp",			\
 	"refuse_no_alias",		\
+	"pass_excluded",		\
+	"included",			\
+	"pass_native_route",		\
+	"refuse_wkp",			\
 }
 
 /*
@@ -163,6 +202,40 @@ static inline int sock464_ip4_reserved(__u32 ip4)
 
 	return b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254) ||
 	       b[0] >= 224;
+}
+
+/*
+ * Not globally reachable by the IANA IPv4 special-purpose registry (RFC
+ * 6890 and its updates): what RFC 6052 section 3.1 keeps away from the
+ * well-known prefix.  192.0.0.9 and 192.0.0.10 are the registry's global
+ * exceptions inside 192.0.0.0/24.  @ip4 is in network order.
+ */
+static inline int sock464_ip4_nonglobal(__u32 ip4)
+{
+	const __u8 *b = (const __u8 *)&ip4;
+
+	if (b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224)
+		return 1;
+	if ((b[0] == 100 && (b[1] & 0xc0) == 64) ||	/* 100.64.0.0/10 */
+	    (b[0] == 169 && b[1] == 254) ||
+	    (b[0] == 172 && (b[1] & 0xf0) == 16) ||	/* 172.16.0.0/12 */
+	    (b[0] == 192 && b[1] == 168) ||
+	    (b[0] == 198 && (b[1] & 0xfe) == 18))	/* 198.18.0.0/15 */
+		return 1;
+	if (b[0] == 192 && b[1] == 0 && b[2] == 0)	/* 192.0.0.0/24 */
+		return b[3] != 9 && b[3] != 10;
+	return (b[0] == 192 && b[1] == 0 && b[2] == 2) ||	/* documentation */
+	       (b[0] == 198 && b[1] == 51 && b[2] == 100) ||
+	       (b[0] == 203 && b[1] == 0 && b[2] == 113);
+}
+
+/* 1 if @pref64/@plen is the well-known prefix 64:ff9b::/96. */
+static inline int sock464_is_wkp(const __u8 pref64[16], __u8 plen)
+{
+	return plen == 96 && pref64[0] == 0 && pref64[1] == 0x64 &&
+	       pref64[2] == 0xff && pref64[3] == 0x9b && !pref64[4] &&
+	       !pref64[5] && !pref64[6] && !pref64[7] && !pref64[8] &&
+	       !pref64[9] && !pref64[10] && !pref64[11];
 }
 
 #endif /* SOCK464_H */

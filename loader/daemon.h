@@ -12,30 +12,20 @@
 #include "hooks.h"
 #include "loop.h"
 #include "netlink.h"
+#include "options.h"
 #include "prefix.h"
 #include "ra_listen.h"
 #include "relay_tcp.h"
 #include "relay_udp.h"
-
-struct options {
-	const char *cgroups[HOOKS_MAX_CGROUPS];
-	unsigned int ncgroups;
-	struct pref64 pref64;		/* with have_pref64: static */
-	bool have_pref64;
-	const char *interfaces[RA_MAX_IFACES];
-	unsigned int ninterfaces;
-	char dns64_servers[512];	/* comma-separated; "" for resolv.conf */
-	bool no_ra, no_dns64;
-	const char *control;
-	unsigned int max_conns;
-	bool max_conns_set;
-	unsigned int max_udp_flows;
-	unsigned int udp_idle_s;
-	bool verbose;
-};
+#include "routes.h"
 
 struct daemon {
 	struct options opt;
+	char config[OPT_PATH_MAX];	/* the config file */
+	bool config_given;		/* by --config (else the default, if any) */
+	bool check_only;		/* --check-config */
+	int argc;			/* the command line, read again on SIGHUP */
+	char **argv;
 	struct loop loop;
 	struct hooks hooks;
 	struct relay_tcp relay;
@@ -43,6 +33,7 @@ struct daemon {
 	struct discovery disc;
 	struct ra_listen ra;
 	struct nl_watch nl;
+	struct routes routes;
 	struct dns64_query dns;
 	struct control control;
 	struct ev_source signals;

@@ -100,6 +100,16 @@ int hooks_open_cgroup(const char *path)
 	return -ENOTDIR;
 }
 
+static void cgroup_detach(struct hooks_cgroup *cg)
+{
+	unsigned int j;
+
+	for (j = 0; j < cg->nlinks; j++)
+		bpf_link__destroy(cg->links[j]);
+	free(cg->path);
+	memset(cg, 0, sizeof(*cg));
+}
+
 int hooks_attach(struct hooks *h, const char *path)
 {
 	struct hooks_cgroup *cg;
@@ -133,18 +143,32 @@ int hooks_attach(struct hooks *h, const char *path)
 		cg->links[cg->nlinks++] = link;
 	}
 	close(fd);
+	if (err) {		/* all hooks or none */
+		cgroup_detach(cg);
+		h->ncgroups--;
+	}
 	return err;
+}
+
+int hooks_detach(struct hooks *h, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->ncgroups; i++)
+		if (!strcmp(h->cgroups[i].path, path)) {
+			cgroup_detach(&h->cgroups[i]);
+			h->cgroups[i] = h->cgroups[--h->ncgroups];
+			return 0;
+		}
+	return -ENOENT;
 }
 
 void hooks_destroy(struct hooks *h)
 {
-	unsigned int i, j;
+	unsigned int i;
 
-	for (i = 0; i < h->ncgroups; i++) {
-		for (j = 0; j < h->cgroups[i].nlinks; j++)
-			bpf_link__destroy(h->cgroups[i].links[j]);
-		free(h->cgroups[i].path);
-	}
+	for (i = 0; i < h->ncgroups; i++)
+		cgroup_detach(&h->cgroups[i]);
 	h->ncgroups = 0;
 	if (h->skel)
 		sock464__destroy(h->skel);
@@ -266,4 +290,67 @@ int hooks_alias_expire(struct hooks *h, __u64 netns, __u64 idle_before_ns,
 void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key)
 {
 	bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sock464_alias), key);
+}
+
+static void lpm_key(struct sock464_lpm_key *k, __u64 netns, __u32 ip4, __u8 plen)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 64 + plen;
+	memcpy(k->netns, &netns, sizeof(k->netns));
+	k->ip4 = ip4;
+}
+
+static int lpm_replace(int fd, __u64 netns, const struct hooks_lpm_entry *e,
+		       unsigned int n, int is_rule)
+{
+	struct sock464_lpm_key k, next, *stale = NULL;
+	unsigned int i, j, nstale = 0;
+	void *prev = NULL;
+	__u64 cookie;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		lpm_key(&k, netns, e[i].ip4, e[i].plen);
+		if (bpf_map_update_elem(fd, &k, is_rule ? (const void *)&e[i].rule :
+					(const void *)&e[i].table, BPF_ANY))
+			return -errno;
+	}
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		memcpy(&cookie, k.netns, sizeof(cookie));
+		if (cookie != netns)
+			continue;
+		for (j = 0; j < n; j++)
+			if (e[j].ip4 == k.ip4 && 64u + e[j].plen == k.prefixlen)
+				break;
+		if (j < n)
+			continue;
+		if (!(nstale % 64)) {
+			void *more = realloc(stale, (nstale + 64) * sizeof(*stale));
+
+			if (!more) {
+				err = -ENOMEM;
+				break;
+			}
+			stale = more;
+		}
+		stale[nstale++] = k;
+	}
+	for (i = 0; i < nstale; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+	free(stale);
+	return err;
+}
+
+int hooks_set_rules(struct hooks *h, __u64 netns,
+		    const struct hooks_lpm_entry *e, unsigned int n)
+{
+	return lpm_replace(bpf_map__fd(h->skel->maps.sock464_rules), netns, e, n, 1);
+}
+
+int hooks_set_routes(struct hooks *h, __u64 netns,
+		     const struct hooks_lpm_entry *e, unsigned int n)
+{
+	return lpm_replace(bpf_map__fd(h->skel->maps.sock464_routes), netns, e, n, 0);
 }

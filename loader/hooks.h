@@ -33,6 +33,8 @@ int hooks_load(struct hooks *h, bool verbose);
 int hooks_open_cgroup(const char *path);
 /* Attach every program to the cgroup v2 directory @path. */
 int hooks_attach(struct hooks *h, const char *path);
+/* Detach from the cgroup attached as @path; -ENOENT if it is not. */
+int hooks_detach(struct hooks *h, const char *path);
 /* Detach everything and unload; safe on partial state. */
 void hooks_destroy(struct hooks *h);
 
@@ -57,6 +59,25 @@ int hooks_alias_expire(struct hooks *h, __u64 netns, __u64 idle_before_ns,
 		       int (*busy)(__u32 alias, void *arg), void *arg,
 		       struct sock464_alias_key **retire, unsigned int *nretire);
 void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key);
+
+/* One IPv4 prefix and what the policy tries hold for it. */
+struct hooks_lpm_entry {
+	__u32 ip4;		/* network order */
+	__u8 plen;
+	union {
+		struct sock464_rule rule;	/* sock464_rules */
+		__u32 table;			/* sock464_routes */
+	};
+};
+
+/*
+ * Make the rules (or routes) of @netns exactly @e[0..n): new entries are
+ * written first, stale ones removed after, so no lookup ever sees neither.
+ */
+int hooks_set_rules(struct hooks *h, __u64 netns,
+		    const struct hooks_lpm_entry *e, unsigned int n);
+int hooks_set_routes(struct hooks *h, __u64 netns,
+		     const struct hooks_lpm_entry *e, unsigned int n);
 
 /* Sum the per-CPU counters into @out. */
 int hooks_counters(struct hooks *h, __u64 out[SOCK464_CNT_MAX]);

@@ -20,184 +20,169 @@
 #include "daemon.h"
 #include "log.h"
 
-#define DEFAULT_MAX_CONNS 16384
-#define DEFAULT_MAX_UDP_FLOWS 4096
-#define DEFAULT_UDP_IDLE_S 180
 /* Descriptors per relayed connection: two sockets, two pipes. */
 #define FDS_PER_CONN 6
 
 static const char usage_text[] =
-"Usage: sock464-load --cgroup PATH [--cgroup PATH ...] [OPTIONS]\n"
+"Usage: sock464-load [--config FILE] --cgroup PATH [--cgroup PATH ...] [OPTIONS]\n"
+"       sock464-load --check-config [--config FILE] [OPTIONS]\n"
 "\n"
 "Translate the IPv4 connections of every process in the given cgroups to\n"
 "IPv6 through the network's NAT64 (464XLAT at the socket layer).  Runs in\n"
-"the foreground until SIGTERM or SIGINT, then detaches and exits 0.\n"
+"the foreground until SIGTERM or SIGINT, then detaches and exits 0; SIGHUP\n"
+"reads the config file again.\n"
 "\n"
-"Options:\n"
+"Options (each is also a config file key, without the dashes):\n"
 "  -c, --cgroup PATH         serve this cgroup v2 directory and all below it\n"
 "                            (repeatable, at most 64)\n"
 "  -p, --pref64 PREFIX/LEN   use this NAT64 prefix (RFC 6052 lengths 32, 40,\n"
 "                            48, 56, 64, 96) and discover none\n"
 "  -p, --pref64 auto         discover the prefix from Router Advertisements\n"
 "                            (RFC 8781) and DNS64 (RFC 7050) (the default)\n"
-"  -i, --interface IFACE     hear RAs only on this link (repeatable, at most %d)\n"
+"  -i, --interface IFACE     hear RAs only on this link (repeatable, at most 16)\n"
 "      --dns64-server ADDR   ask this resolver for ipv4only.arpa instead of\n"
 "                            those in /etc/resolv.conf (repeatable)\n"
 "      --no-ra               no discovery from Router Advertisements\n"
 "      --no-dns64            no discovery through DNS64\n"
-"      --control PATH        the control socket (default %s)\n"
-"      --max-connections N   relayed TCP connections open at once (default %u)\n"
+"      --exclude 'CIDR [port LIST]'  never translate these destinations\n"
+"                            (repeatable; LIST like 53,8000-8100)\n"
+"      --include CIDR        translate these even where a native IPv4 route\n"
+"                            exists (repeatable)\n"
+"      --wkp-strict yes|no   refuse non-global IPv4 destinations with the\n"
+"                            well-known prefix 64:ff9b::/96 (default yes)\n"
+"      --control PATH        the control socket (default /run/sock464/control)\n"
+"      --max-connections N   relayed TCP connections open at once (default 16384)\n"
 "      --max-udp-flows N     relayed UDP flows (application socket and\n"
-"                            destination) open at once (default %u)\n"
+"                            destination) open at once (default 4096)\n"
 "      --udp-idle-timeout S  close a UDP flow idle this many seconds, and free\n"
-"                            its destination's alias (default %u)\n"
+"                            its destination's alias (default 180)\n"
+"  -f, --config FILE         read settings from FILE (default " OPT_DEFAULT_CONFIG ",\n"
+"                            if it exists); options on the command line win\n"
+"      --check-config        check the settings and exit: 0 valid, 1 not\n"
 "  -v, --verbose             log every relayed connection, RA and libbpf message\n"
 "  -h, --help                show this help and exit\n"
 "\n"
-"Without a prefix, translated connects fail with ENETUNREACH.\n"
-"`sock464ctl status` shows the prefixes, their sources and the counters.\n"
+"Destinations with a native IPv4 route (all of them, with a default route)\n"
+"are not translated.  Without a prefix, translated connects fail with\n"
+"ENETUNREACH.  `sock464ctl status` shows the prefixes and the counters.\n"
 "\n"
 "Examples:\n"
 "  sock464-load --cgroup /sys/fs/cgroup/user.slice\n"
 "  sock464-load --cgroup /sys/fs/cgroup/user.slice --pref64 64:ff9b::/96\n"
 "  sock464-load -c /sys/fs/cgroup/system.slice/app.service -i eth0 \\\n"
-"               --dns64-server 2001:db8::53 -v\n";
+"               --dns64-server 2001:db8::53 --exclude '192.0.2.0/24 port 53' -v\n"
+"  sock464-load --config /etc/sock464/sock464.conf --check-config\n";
 
 static void usage(FILE *f)
 {
-	fprintf(f, usage_text, RA_MAX_IFACES, CONTROL_DEFAULT_PATH, DEFAULT_MAX_CONNS,
-		DEFAULT_MAX_UDP_FLOWS, DEFAULT_UDP_IDLE_S);
+	fputs(usage_text, f);
 }
 
-static int parse_uint(const char *opt, const char *text, unsigned int min,
-		      unsigned int max, unsigned int *out)
-{
-	char *end;
-	unsigned long v;
+/* Long options; each one's name is also its config file key. */
+static const struct option longopts[] = {
+	{ "cgroup", required_argument, NULL, 'c' },
+	{ "pref64", required_argument, NULL, 'p' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "dns64-server", required_argument, NULL, 0 },
+	{ "no-ra", no_argument, NULL, 0 },
+	{ "no-dns64", no_argument, NULL, 0 },
+	{ "exclude", required_argument, NULL, 0 },
+	{ "include", required_argument, NULL, 0 },
+	{ "wkp-strict", required_argument, NULL, 0 },
+	{ "control", required_argument, NULL, 0 },
+	{ "max-connections", required_argument, NULL, 0 },
+	{ "max-udp-flows", required_argument, NULL, 0 },
+	{ "udp-idle-timeout", required_argument, NULL, 0 },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "config", required_argument, NULL, 'f' },
+	{ "check-config", no_argument, NULL, 'k' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
 
-	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
-		log_err("%s '%s': expected a whole number from %u to %u", opt,
-			text, min, max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
+static const char *key_of(int c, int idx)
+{
+	unsigned int i;
+
+	if (c == 0)
+		return longopts[idx].name;
+	for (i = 0; longopts[i].name; i++)
+		if (longopts[i].val == c)
+			return longopts[i].name;
+	return NULL;
 }
 
-static int parse_options(int argc, char **argv, struct options *o)
+/* The first pass: where the settings come from, and what to do. */
+static int parse_mode(int argc, char **argv, struct daemon *d)
 {
-	static const struct option longopts[] = {
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "pref64", required_argument, NULL, 'p' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "dns64-server", required_argument, NULL, 'D' },
-		{ "no-ra", no_argument, NULL, 'R' },
-		{ "no-dns64", no_argument, NULL, 'N' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "max-connections", required_argument, NULL, 'm' },
-		{ "max-udp-flows", required_argument, NULL, 'U' },
-		{ "udp-idle-timeout", required_argument, NULL, 'T' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	char why[160];
-	int c;
+	int c, idx;
 
-	o->max_conns = DEFAULT_MAX_CONNS;
-	o->max_udp_flows = DEFAULT_MAX_UDP_FLOWS;
-	o->udp_idle_s = DEFAULT_UDP_IDLE_S;
-	o->control = CONTROL_DEFAULT_PATH;
-	while ((c = getopt_long(argc, argv, "c:p:i:vh", longopts, NULL)) != -1) {
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:p:i:f:vh", longopts, &idx)) != -1) {
 		switch (c) {
-		case 'c':
-			if (o->ncgroups == HOOKS_MAX_CGROUPS) {
-				log_err("--cgroup: at most %d cgroups", HOOKS_MAX_CGROUPS);
-				return -EINVAL;
-			}
-			o->cgroups[o->ncgroups++] = optarg;
+		case 'f':
+			snprintf(d->config, sizeof(d->config), "%s", optarg);
+			d->config_given = true;
 			break;
-		case 'p':
-			if (!strcmp(optarg, "auto")) {
-				o->have_pref64 = false;
-				break;
-			}
-			if (pref64_parse(optarg, &o->pref64, why, sizeof(why))) {
-				log_err("--pref64 %s: %s", optarg, why);
-				return -EINVAL;
-			}
-			o->have_pref64 = true;
-			break;
-		case 'i':
-			if (o->ninterfaces == RA_MAX_IFACES) {
-				log_err("--interface: at most %d", RA_MAX_IFACES);
-				return -EINVAL;
-			}
-			o->interfaces[o->ninterfaces++] = optarg;
-			break;
-		case 'D': {
-			size_t used = strlen(o->dns64_servers);
-			struct in6_addr a6;
-			struct in_addr a4;
-
-			if (inet_pton(AF_INET6, optarg, &a6) != 1 &&
-			    inet_pton(AF_INET, optarg, &a4) != 1) {
-				log_err("--dns64-server '%s': not an IPv6 or IPv4 address", optarg);
-				return -EINVAL;
-			}
-			if (used + strlen(optarg) + 2 > sizeof(o->dns64_servers)) {
-				log_err("--dns64-server: too many servers");
-				return -EINVAL;
-			}
-			snprintf(o->dns64_servers + used, sizeof(o->dns64_servers) - used,
-				 "%s%s", used ? "," : "", optarg);
-			break;
-		}
-		case 'R':
-			o->no_ra = true;
-			break;
-		case 'N':
-			o->no_dns64 = true;
-			break;
-		case 'C':
-			o->control = optarg;
-			break;
-		case 'm':
-			if (parse_uint("--max-connections", optarg, 1, 1 << 20,
-				       &o->max_conns))
-				return -EINVAL;
-			o->max_conns_set = true;
-			break;
-		case 'U':
-			if (parse_uint("--max-udp-flows", optarg, 1, 1 << 20,
-				       &o->max_udp_flows))
-				return -EINVAL;
-			break;
-		case 'T':
-			if (parse_uint("--udp-idle-timeout", optarg, 1, 86400,
-				       &o->udp_idle_s))
-				return -EINVAL;
-			break;
-		case 'v':
-			o->verbose = true;
+		case 'k':
+			d->check_only = true;
 			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
-		default:
+		}
+	}
+	if (!d->config_given)
+		snprintf(d->config, sizeof(d->config), "%s", OPT_DEFAULT_CONFIG);
+	return 0;
+}
+
+/*
+ * Settings: the defaults, then the config file (the default one only if it
+ * exists), then the command line; a list given on the command line
+ * replaces the file's.  At start-up and on SIGHUP.  0, or -EINVAL (logged).
+ */
+static int load_settings(struct daemon *d, struct options *o)
+{
+	char why[512];
+	unsigned int cleared = 0, list;
+	const char *key;
+	int c, idx, err;
+
+	options_defaults(o);
+	err = options_load(o, d->config, why, sizeof(why));
+	if (err && (d->config_given || err != -ENOENT)) {
+		log_err("%s", why);
+		return -EINVAL;
+	}
+	opterr = 1;
+	optind = 1;
+	while ((c = getopt_long(d->argc, d->argv, "c:p:i:f:vh", longopts, &idx)) != -1) {
+		if (c == 'f' || c == 'k' || c == 'h')
+			continue;
+		key = c == '?' ? NULL : key_of(c, idx);
+		if (!key) {
 			usage(stderr);
 			return -EINVAL;
 		}
+		list = options_list_of(key);
+		if (list && !(cleared & list)) {
+			options_clear_lists(o, list);
+			cleared |= list;
+		}
+		if (options_set(o, key, optarg, why, sizeof(why))) {
+			log_err("--%s: %s", key, why);
+			return -EINVAL;
+		}
 	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s'", argv[optind]);
+	if (optind < d->argc) {
+		log_err("unexpected argument '%s'", d->argv[optind]);
 		return -EINVAL;
 	}
 	if (!o->ncgroups) {
-		log_err("no --cgroup given: say which cgroup to serve");
-		usage(stderr);
+		log_err("no cgroup given (--cgroup or 'cgroup' in %s): say which to serve",
+			d->config);
 		return -EINVAL;
 	}
 	return 0;
@@ -266,6 +251,8 @@ static void check_pid_namespace(void)
 			 "cannot be told apart; do not serve a cgroup that contains it");
 }
 
+static void reload(struct daemon *d);
+
 static void on_signal(struct ev_source *src, uint32_t events)
 {
 	struct daemon *d = container_of(src, struct daemon, signals);
@@ -274,8 +261,10 @@ static void on_signal(struct ev_source *src, uint32_t events)
 	(void)events;
 	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			log_info("%s: detaching and exiting", strsignal(si.ssi_signo));
+			log_info("%s: detaching and exiting", sigabbrev_np(si.ssi_signo));
 			d->loop.stop = true;
+		} else if (si.ssi_signo == SIGHUP) {
+			reload(d);
 		}
 	}
 }
@@ -306,7 +295,10 @@ static void after_batch(void *arg)
 /* Tell the hooks where this namespace's relay is and which prefix to use. */
 static void publish_netns(struct daemon *d)
 {
-	int err = hooks_set_netns(&d->hooks, d->relay.netns_cookie, &d->netns);
+	int err;
+
+	d->netns.flags = d->opt.wkp_strict ? SOCK464_NS_WKP_STRICT : 0;
+	err = hooks_set_netns(&d->hooks, d->relay.netns_cookie, &d->netns);
 
 	if (err)
 		log_err("updating the network namespace map failed: %s", strerror(-err));
@@ -344,6 +336,102 @@ static void on_net_change(int ifindex, void *arg)
 		dns64_query_kick(&d->dns);
 }
 
+/* The include and exclude rules, into the policy trie. */
+static int publish_rules(struct daemon *d)
+{
+	struct hooks_lpm_entry e[OPT_MAX_RULES];
+	unsigned int i, j;
+	int err;
+
+	for (i = 0; i < d->opt.nrules; i++) {
+		const struct policy_rule *r = &d->opt.rules[i];
+
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].ip4 = r->ip4;
+		e[i].plen = r->plen;
+		e[i].rule.action = r->action == RULE_EXCLUDE ? SOCK464_RULE_EXCLUDE :
+							      SOCK464_RULE_INCLUDE;
+		e[i].rule.nports = r->nports;
+		for (j = 0; j < r->nports; j++) {
+			e[i].rule.ports[j].lo = r->ports[j].lo;
+			e[i].rule.ports[j].hi = r->ports[j].hi;
+		}
+	}
+	err = hooks_set_rules(&d->hooks, d->relay.netns_cookie, e, d->opt.nrules);
+	if (err)
+		log_err("updating the include/exclude rules failed: %s", strerror(-err));
+	return err;
+}
+
+static void on_routes(void *arg)
+{
+	struct daemon *d = arg;
+
+	routes_changed(&d->routes);
+}
+
+static int cgroup_listed(const struct options *o, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->ncgroups; i++)
+		if (!strcmp(o->cgroups[i], path))
+			return 1;
+	return 0;
+}
+
+/*
+ * SIGHUP: read the settings again.  A file with errors changes nothing.
+ * Policy, a static prefix, the cgroups served and the UDP idle timeout
+ * change at once, without touching established connections; the rest
+ * takes a restart, and the log says so.
+ */
+static void reload(struct daemon *d)
+{
+	static struct options n;
+	struct options *o = &d->opt;
+	unsigned int i;
+
+	log_info("SIGHUP: reading %s and the command line again", d->config);
+	if (load_settings(d, &n)) {
+		log_err("the new settings have errors: keeping the running ones");
+		return;
+	}
+	if (n.have_pref64 != o->have_pref64 || strcmp(n.control, o->control) ||
+	    strcmp(n.dns64_servers, o->dns64_servers) || n.no_ra != o->no_ra ||
+	    n.no_dns64 != o->no_dns64 || n.ninterfaces != o->ninterfaces ||
+	    memcmp(n.interfaces, o->interfaces, sizeof(n.interfaces)) ||
+	    n.max_conns != o->max_conns || n.max_udp_flows != o->max_udp_flows)
+		log_warn("changes to pref64 auto/static, control, dns64-server, no-ra, "
+			 "no-dns64, interface and the limits take effect after a restart");
+	for (i = 0; i < o->ncgroups; i++)
+		if (!cgroup_listed(&n, o->cgroups[i]) && !hooks_detach(&d->hooks, o->cgroups[i]))
+			log_info("no longer serving cgroup %s", o->cgroups[i]);
+	for (i = 0; i < n.ncgroups; i++)
+		if (!cgroup_listed(o, n.cgroups[i]) && !hooks_attach(&d->hooks, n.cgroups[i]))
+			log_info("serving cgroup %s", n.cgroups[i]);
+	if (o->have_pref64 && n.have_pref64 &&
+	    (o->pref64.plen != n.pref64.plen ||
+	     memcmp(o->pref64.addr, n.pref64.addr, sizeof(n.pref64.addr)))) {
+		discovery_learn(&d->disc, &n.pref64, PREF64_STATIC, 0, PREF64_NEVER_S);
+		discovery_learn(&d->disc, &o->pref64, PREF64_STATIC, 0, 0);
+		o->pref64 = n.pref64;
+	}
+	memcpy(o->rules, n.rules, sizeof(n.rules));
+	o->nrules = n.nrules;
+	o->wkp_strict = n.wkp_strict;
+	o->udp_idle_s = n.udp_idle_s;
+	d->udp.idle_ms = (uint64_t)n.udp_idle_s * 1000;
+	o->verbose = n.verbose;
+	log_threshold = o->verbose ? LOG_DEBUG : LOG_INFO;
+	memcpy(o->cgroups, n.cgroups, sizeof(n.cgroups));
+	o->ncgroups = n.ncgroups;
+	publish_netns(d);
+	if (!publish_rules(d))
+		log_info("settings applied: %u include/exclude rules, wkp-strict %s",
+			 o->nrules, o->wkp_strict ? "yes" : "no");
+}
+
 /* Start the sources of PREF64: the static one, or discovery. */
 static int start_discovery(struct daemon *d)
 {
@@ -359,12 +447,14 @@ static int start_discovery(struct daemon *d)
 		log_warn("no PREF64 configured and discovery off: translated connects fail with ENETUNREACH");
 		return 0;
 	}
-	d->nl.on_nd_options = on_nd_options;
-	d->nl.on_change = on_net_change;
-	d->nl.arg = d;
-	err = nl_watch_start(&d->nl, &d->loop);
-	if (!err && !o->no_ra) {
-		err = ra_listen_set_interfaces(&d->ra, o->interfaces, o->ninterfaces);
+	err = 0;
+	if (!o->no_ra) {
+		const char *names[OPT_MAX_INTERFACES];
+		unsigned int i;
+
+		for (i = 0; i < o->ninterfaces; i++)
+			names[i] = o->interfaces[i];
+		err = ra_listen_set_interfaces(&d->ra, names, o->ninterfaces);
 		if (!err)
 			err = ra_listen_start(&d->ra, &d->loop, &d->disc);
 	}
@@ -385,7 +475,7 @@ static void log_counters(struct daemon *d)
 	static const char *const names[] = SOCK464_COUNTER_NAMES;
 	const struct relay_tcp_stats *s = &d->relay.stats;
 	__u64 v[SOCK464_CNT_MAX];
-	char line[512];
+	char line[1024];
 	int i, n = 0;
 
 	if (hooks_counters(&d->hooks, v))
@@ -425,12 +515,21 @@ int main(int argc, char **argv)
 	d.control.listener.fd = -1;
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		d.control.clients[i].src.fd = -1;
-	if (parse_options(argc, argv, &d.opt))
-		return 2;
-	if (d.opt.verbose)
-		log_threshold = LOG_DEBUG;
+	d.argc = argc;
+	d.argv = argv;
+	parse_mode(argc, argv, &d);
+	if (load_settings(&d, &d.opt))
+		return d.check_only ? 1 : 2;
 	if (check_cgroups(&d.opt))
 		return 1;
+	if (d.check_only) {
+		printf("%s and the command line: valid (%u cgroups, %u include/exclude rules, "
+		       "PREF64 %s)\n", d.config_given ? d.config : "defaults",
+		       d.opt.ncgroups, d.opt.nrules, d.opt.have_pref64 ? "static" : "auto");
+		return 0;
+	}
+	if (d.opt.verbose)
+		log_threshold = LOG_DEBUG;
 	check_pid_namespace();
 	raise_fd_limit(&d.opt);
 	d.started_ms = loop_now_ms();
@@ -462,6 +561,21 @@ int main(int argc, char **argv)
 	err = control_start(&d.control, &d.loop, d.opt.control);
 	if (err)
 		goto out;
+
+	/* The policy first, so that the first connect is already decided right. */
+	d.routes = (struct routes){ .loop = &d.loop, .hooks = &d.hooks,
+				    .netns = d.relay.netns_cookie };
+	d.nl.on_nd_options = on_nd_options;
+	d.nl.on_change = on_net_change;
+	d.nl.on_routes = on_routes;
+	d.nl.arg = &d;
+	err = nl_watch_start(&d.nl, &d.loop);
+	if (!err)
+		err = routes_sync(&d.routes);
+	if (!err)
+		err = publish_rules(&d);
+	if (err)
+		goto out;
 	publish_netns(&d);
 	err = start_discovery(&d);
 	if (err)
@@ -484,6 +598,7 @@ out:
 	hooks_destroy(&d.hooks);
 	dns64_query_stop(&d.dns);
 	ra_listen_stop(&d.ra);
+	routes_stop(&d.routes);
 	nl_watch_stop(&d.nl);
 	if (d.disc.loop)
 		discovery_fini(&d.disc);

@@ -41,6 +41,11 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 		if (w->on_change)
 			w->on_change(0, w->arg);
 		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (w->on_routes)
+			w->on_routes(w->arg);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -59,6 +64,8 @@ static void on_readable(struct ev_source *src, uint32_t events)
 				log_debug("netlink: events lost; treating as a change");
 				if (w->on_change)
 					w->on_change(0, w->arg);
+				if (w->on_routes)
+					w->on_routes(w->arg);
 				continue;
 			}
 			return;
@@ -70,7 +77,8 @@ static void on_readable(struct ev_source *src, uint32_t events)
 int nl_watch_start(struct nl_watch *w, struct loop *l)
 {
 	static const int groups[] = { RTNLGRP_ND_USEROPT, RTNLGRP_LINK,
-				      RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_IFADDR };
+				      RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_IFADDR,
+				      RTNLGRP_IPV4_ROUTE };
 	unsigned int i;
 	int err;
 

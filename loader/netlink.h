@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * rtnetlink events the daemon follows: RA options the kernel forwards
- * (RTM_NEWNDUSEROPT, while it processes RAs itself), and links and
- * addresses coming and going, after which PREF64 is looked for again.
+ * (RTM_NEWNDUSEROPT, while it processes RAs itself); links and addresses
+ * coming and going, after which PREF64 is looked for again; and IPv4
+ * routes, which the policy mirrors.
  */
 #ifndef SOCK464_NETLINK_H
 #define SOCK464_NETLINK_H
@@ -20,6 +21,8 @@ struct nl_watch {
 	void (*on_nd_options)(int ifindex, const void *opts, size_t len, void *arg);
 	/* A link came up (ifindex), or addresses changed (ifindex 0). */
 	void (*on_change)(int ifindex, void *arg);
+	/* IPv4 routes changed. */
+	void (*on_routes)(void *arg);
 	void *arg;
 };
 

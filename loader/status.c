@@ -91,6 +91,15 @@ static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 				(unsigned long long)d->dns.failures,
 				d->dns.last_error[0] ? ", last: " : "", d->dns.last_error);
 	}
+	fprintf(out, "policy: %u include/exclude rules, %u IPv4 routes mirrored, "
+		"IPv4 default route %s, wkp-strict %s\n", d->opt.nrules, d->routes.count,
+		d->routes.has_default ? "yes (dual-stack: nothing translated)" : "no",
+		d->opt.wkp_strict ? "yes" : "no");
+	for (i = 0; i < d->opt.nrules; i++) {
+		char rule[128];
+
+		fprintf(out, "  %s\n", policy_rule_format(&d->opt.rules[i], rule, sizeof(rule)));
+	}
 	fprintf(out, "relay: 127.46.0.1:%u, %u open, %llu accepted, %llu completed, "
 		"%llu reset, %llu upstream failed, %llu unknown, %llu over limit\n",
 		ntohs(d->relay.port), d->relay.nconns,
@@ -152,7 +161,16 @@ static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 			fputs(",\"lifetime_s\":null", out);
 		fprintf(out, ",\"in_use\":%s}", in_use(d, e) ? "true" : "false");
 	}
-	fprintf(out, "],\"ra\":{\"heard\":%llu,\"ignored\":%llu}",
+	fprintf(out, "],\"policy\":{\"routes\":%u,\"default_route\":%s,"
+		"\"wkp_strict\":%s,\"rules\":[", d->routes.count,
+		d->routes.has_default ? "true" : "false", d->opt.wkp_strict ? "true" : "false");
+	for (i = 0; i < d->opt.nrules; i++) {
+		char rule[128];
+
+		fputs(i ? "," : "", out);
+		json_str(out, policy_rule_format(&d->opt.rules[i], rule, sizeof(rule)));
+	}
+	fprintf(out, "]},\"ra\":{\"heard\":%llu,\"ignored\":%llu}",
 		(unsigned long long)d->ra.heard, (unsigned long long)d->ra.ignored);
 	fprintf(out, ",\"dns64\":{\"answers\":%llu,\"failures\":%llu,\"last_error\":",
 		(unsigned long long)d->dns.answers, (unsigned long long)d->dns.failures);
