@@ -7,11 +7,14 @@
 #   make test       build and run the whole test suite (root for integration)
 #   make demo       the self-contained demonstration
 #   make bench      the benchmarks in bench/
-#   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR=
+#   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR= (also SBINDIR,
+#                   MANDIR, SYSTEMDUNITDIR)
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 
 CC ?= cc
@@ -119,8 +122,13 @@ bench: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(BUILD)/sock464-load $(BUILD)/sock464ctl $(DESTDIR)$(SBINDIR)/
-	install -d $(DESTDIR)$(SYSCONFDIR)/sock464
+	install -d $(DESTDIR)$(SYSCONFDIR)/sock464 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 etc/sock464.conf $(DESTDIR)$(SYSCONFDIR)/sock464/sock464.conf.example
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/sock464.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/sock464.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sock464.service
+	install -m 0644 man/sock464.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/sock464-load.8 man/sock464ctl.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -104,6 +104,28 @@ struct {
 	__type(value, __u64);
 } sock464_counters SEC(".maps");
 
+/* The same counters for each cgroup processes made decisions in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, SOCK464_MAX_CGROUPS);
+	__type(key, __u64);		/* cgroup id */
+	__type(value, struct sock464_cg_counters);
+} sock464_cg_counters SEC(".maps");
+
+/* Settings the daemon changes at run time (one entry). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sock464_config);
+} sock464_config SEC(".maps");
+
+/* Trace events, while a `sock464ctl trace` is listening. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} sock464_events SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&sock464_counters, &idx);
@@ -112,10 +134,75 @@ static __always_inline void count(__u32 idx)
 		(*v)++;
 }
 
-/* Count the refusal and make the application's call fail with @err. */
-static __always_inline int refuse(__u32 counter, int err)
+/*
+ * What a hook decided for one connect or datagram, filled in by the
+ * decision functions and reported once by finish().
+ */
+struct decision {
+	__u32 counter;		/* SOCK464_CNT_*, or SOCK464_CNT_MAX: nothing */
+	__u32 ip4;		/* the IPv4 destination asked for */
+	__u16 port;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* of the socket */
+	__u8 dst6[16];		/* where it goes, when translated */
+};
+
+static __always_inline void decision_init(struct decision *d, __u32 family,
+					   __u32 type, __u32 ip4, __u16 port)
 {
-	count(counter);
+	__builtin_memset(d, 0, sizeof(*d));
+	d->counter = SOCK464_CNT_MAX;
+	d->family = family;
+	d->proto = type == SOCK464_SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	d->ip4 = ip4;
+	d->port = port;
+}
+
+/* Count @d in total and for the caller's cgroup; trace it if asked to. */
+static __always_inline int finish(struct decision *d, int ret)
+{
+	struct sock464_cg_counters *cg, zero = {};
+	struct sock464_event *ev;
+	struct sock464_config *cfg;
+	__u64 cgid;
+	__u32 key = 0;
+
+	if (d->counter >= SOCK464_CNT_MAX)
+		return ret;
+	count(d->counter);
+	cgid = bpf_get_current_cgroup_id();
+	cg = bpf_map_lookup_elem(&sock464_cg_counters, &cgid);
+	if (!cg) {
+		bpf_map_update_elem(&sock464_cg_counters, &cgid, &zero, BPF_NOEXIST);
+		cg = bpf_map_lookup_elem(&sock464_cg_counters, &cgid);
+	}
+	if (cg && d->counter < SOCK464_CNT_MAX)
+		cg->c[d->counter]++;
+
+	cfg = bpf_map_lookup_elem(&sock464_config, &key);
+	if (!cfg || !cfg->trace || d->counter == SOCK464_CNT_PASS_IGNORED)
+		return ret;
+	ev = bpf_ringbuf_reserve(&sock464_events, sizeof(*ev), 0);
+	if (!ev)
+		return ret;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->cgroup_id = cgid;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->counter = d->counter;
+	ev->ip4 = d->ip4;
+	ev->port = d->port;
+	ev->proto = d->proto;
+	ev->family = d->family;
+	__builtin_memcpy(ev->dst6, d->dst6, sizeof(ev->dst6));
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
+	return ret;
+}
+
+/* Record the refusal and make the application's call fail with @err. */
+static __always_inline int refuse(struct decision *d, __u32 counter, int err)
+{
+	d->counter = counter;
 	bpf_set_retval(-err);
 	return SOCK464_REJECT;
 }
@@ -196,7 +283,8 @@ static __always_inline int rule_ports_match(const struct sock464_rule *r, __u16 
  * there (which includes every address once there is a default route); an
  * include rule overrides the routes.  Counted either way.
  */
-static __always_inline int goes_native(__u64 netns, __u32 ip4, __u16 port)
+static __always_inline int goes_native(__u64 netns, __u32 ip4, __u16 port,
+				       struct decision *d)
 {
 	struct sock464_lpm_key key = { .prefixlen = 64 + 32, .ip4 = ip4 };
 	struct sock464_rule *r;
@@ -208,11 +296,11 @@ static __always_inline int goes_native(__u64 netns, __u32 ip4, __u16 port)
 		return 0;
 	}
 	if (r && rule_ports_match(r, port)) {
-		count(SOCK464_CNT_PASS_EXCLUDED);
+		d->counter = SOCK464_CNT_PASS_EXCLUDED;
 		return 1;
 	}
 	if (bpf_map_lookup_elem(&sock464_routes, &key)) {
-		count(SOCK464_CNT_PASS_NATIVE_ROUTE);
+		d->counter = SOCK464_CNT_PASS_NATIVE_ROUTE;
 		return 1;
 	}
 	return 0;
@@ -316,25 +404,26 @@ static __always_inline void alias_put(__u64 netns, struct sock464_sk *st)
  * UDP relay; @connected for connect(), which keeps the alias alive.
  */
 static __always_inline int to_alias(struct bpf_sock_addr *ctx,
-				     struct sock464_sk *st, int connected)
+				     struct sock464_sk *st, int connected,
+				     struct decision *d)
 {
 	__u64 netns = bpf_get_netns_cookie(ctx);
 	struct sock464_netns *ns;
 	__u32 dst = ctx->user_ip4, alias, why;
 	__u16 port = ctx->user_port;
 
-	if (goes_native(netns, dst, port))
+	if (goes_native(netns, dst, port, d))
 		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
-		return refuse(why, ENETUNREACH);
+		return refuse(d, why, ENETUNREACH);
 	if (wkp_forbids(ns, dst))
-		return refuse(SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 	if (!ns->udp_port)
-		return refuse(SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
+		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
 	alias = alias_get(netns, dst, port, ns, connected);
 	if (!alias)
-		return refuse(SOCK464_CNT_REFUSE_NO_ALIAS, ENOBUFS);
+		return refuse(d, SOCK464_CNT_REFUSE_NO_ALIAS, ENOBUFS);
 	if (connected) {
 		st->orig_ip4 = dst;
 		st->orig_port = port;
@@ -342,18 +431,19 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 	}
 	ctx->user_ip4 = alias;
 	ctx->user_port = ns->udp_port;
-	count(SOCK464_CNT_RELAY_UDP);
+	rfc6052_synthesize(d->dst6, ns->pref64, ns->plen, dst);
+	d->counter = SOCK464_CNT_RELAY_UDP;
 	return SOCK464_PROCEED;
 }
 
-static __always_inline int connect4(struct bpf_sock_addr *ctx)
+static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
 	struct sock464_netns *ns;
 	__u32 dst = ctx->user_ip4, why;
 
 	if (!st || st->state == SOCK464_SK_IGNORED) {
-		count(SOCK464_CNT_PASS_IGNORED);
+		d->counter = SOCK464_CNT_PASS_IGNORED;
 		return SOCK464_PROCEED;
 	}
 	/* A reconnect forgets the last destination. */
@@ -361,20 +451,20 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx)
 		alias_put(bpf_get_netns_cookie(ctx), st);
 	st->state = SOCK464_SK_SERVED;
 	if (sock464_ip4_reserved(dst)) {
-		count(SOCK464_CNT_PASS_RESERVED);
+		d->counter = SOCK464_CNT_PASS_RESERVED;
 		return SOCK464_PROCEED;
 	}
 	if (ctx->type == SOCK464_SOCK_DGRAM)
-		return to_alias(ctx, st, 1);
-	if (goes_native(bpf_get_netns_cookie(ctx), dst, ctx->user_port))
+		return to_alias(ctx, st, 1, d);
+	if (goes_native(bpf_get_netns_cookie(ctx), dst, ctx->user_port, d))
 		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
-		return refuse(why, ENETUNREACH);
+		return refuse(d, why, ENETUNREACH);
 	if (wkp_forbids(ns, dst))
-		return refuse(SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 	if (!ns->tcp_port)
-		return refuse(SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
+		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
 
 	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, dst);
 	st->orig_ip4 = dst;
@@ -382,18 +472,19 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx)
 	st->state = SOCK464_SK_RELAYED;
 	ctx->user_ip4 = ns->relay_ip4;
 	ctx->user_port = ns->tcp_port;
-	count(SOCK464_CNT_RELAY_TCP);
+	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
+	d->counter = SOCK464_CNT_RELAY_TCP;
 	return SOCK464_PROCEED;
 }
 
-static __always_inline int connect6(struct bpf_sock_addr *ctx)
+static __always_inline int connect6(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
 	struct sock464_netns *ns;
 	__u32 ip6[4], why;
 
 	if (!st || st->state == SOCK464_SK_IGNORED) {
-		count(SOCK464_CNT_PASS_IGNORED);
+		d->counter = SOCK464_CNT_PASS_IGNORED;
 		return SOCK464_PROCEED;
 	}
 	st->state = SOCK464_SK_SERVED;
@@ -403,17 +494,18 @@ static __always_inline int connect6(struct bpf_sock_addr *ctx)
 	ip6[3] = ctx->user_ip6[3];
 	if (!is_v4mapped(ip6))
 		return SOCK464_PROCEED;	/* plain IPv6: not ours to count */
+	d->ip4 = ip6[3];
 	if (sock464_ip4_reserved(ip6[3])) {
-		count(SOCK464_CNT_PASS_RESERVED);
+		d->counter = SOCK464_CNT_PASS_RESERVED;
 		return SOCK464_PROCEED;
 	}
-	if (goes_native(bpf_get_netns_cookie(ctx), ip6[3], ctx->user_port))
+	if (goes_native(bpf_get_netns_cookie(ctx), ip6[3], ctx->user_port, d))
 		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
-		return refuse(why, ENETUNREACH);
+		return refuse(d, why, ENETUNREACH);
 	if (wkp_forbids(ns, ip6[3]))
-		return refuse(SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 
 	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, ip6[3]);
 	st->orig_ip4 = ip6[3];
@@ -421,7 +513,8 @@ static __always_inline int connect6(struct bpf_sock_addr *ctx)
 	st->state = SOCK464_SK_NATIVE6;
 	__builtin_memcpy(ip6, st->dst6, sizeof(ip6));
 	set_user_ip6(ctx, ip6);
-	count(SOCK464_CNT_NATIVE6);
+	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
+	d->counter = SOCK464_CNT_NATIVE6;
 	return SOCK464_PROCEED;
 }
 
@@ -438,19 +531,19 @@ static __always_inline int getpeername4(struct bpf_sock_addr *ctx)
 	return SOCK464_PROCEED;
 }
 
-static __always_inline int sendmsg4(struct bpf_sock_addr *ctx)
+static __always_inline int sendmsg4(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
 
 	if (!st || st->state == SOCK464_SK_IGNORED) {
-		count(SOCK464_CNT_PASS_IGNORED);
+		d->counter = SOCK464_CNT_PASS_IGNORED;
 		return SOCK464_PROCEED;
 	}
 	if (sock464_ip4_reserved(ctx->user_ip4)) {
-		count(SOCK464_CNT_PASS_RESERVED);
+		d->counter = SOCK464_CNT_PASS_RESERVED;
 		return SOCK464_PROCEED;
 	}
-	return to_alias(ctx, st, 0);
+	return to_alias(ctx, st, 0, d);
 }
 
 /* The IPv4 destination an alias stands for, if @ip4 is one of ours. */
@@ -564,13 +657,19 @@ int sock464_sock_create(struct bpf_sock *ctx)
 SEC("cgroup/connect4")
 int sock464_connect4(struct bpf_sock_addr *ctx)
 {
-	return connect4(ctx);
+	struct decision d;
+
+	decision_init(&d, ctx->family, ctx->type, ctx->user_ip4, ctx->user_port);
+	return finish(&d, connect4(ctx, &d));
 }
 
 SEC("cgroup/sendmsg4")
 int sock464_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return sendmsg4(ctx);
+	struct decision d;
+
+	decision_init(&d, ctx->family, ctx->type, ctx->user_ip4, ctx->user_port);
+	return finish(&d, sendmsg4(ctx, &d));
 }
 
 SEC("cgroup/recvmsg4")
@@ -592,7 +691,10 @@ int sock464_sock_release(struct bpf_sock *ctx)
 SEC("cgroup/connect6")
 int sock464_connect6(struct bpf_sock_addr *ctx)
 {
-	return connect6(ctx);
+	struct decision d;
+
+	decision_init(&d, ctx->family, ctx->type, 0, ctx->user_port);
+	return finish(&d, connect6(ctx, &d));
 }
 
 SEC("cgroup/getpeername4")

@@ -38,6 +38,7 @@
 #define SOCK464_MAX_RULES	4096	/* include/exclude rules, all namespaces */
 #define SOCK464_MAX_ROUTES	16384	/* mirrored IPv4 routes, all namespaces */
 #define SOCK464_RULE_PORTS	8	/* port ranges in one exclude rule */
+#define SOCK464_MAX_CGROUPS	4096	/* cgroups counted apart (LRU) */
 
 /*
  * Per-socket state (sk_storage, so it dies with the socket).
@@ -171,6 +172,30 @@ enum sock464_counter {
 	SOCK464_CNT_PASS_NATIVE_ROUTE,	/* the namespace has an IPv4 route there */
 	SOCK464_CNT_REFUSE_WKP,		/* non-global IPv4 with 64:ff9b::/96 */
 	SOCK464_CNT_MAX
+};
+
+struct sock464_cg_counters {
+	__u64 c[SOCK464_CNT_MAX];
+};
+
+/* Run-time settings of the hooks (sock464_config, one entry). */
+struct sock464_config {
+	__u32 trace;		/* 1: send decisions to sock464_events */
+	__u32 pad;
+};
+
+/* One decision, for `sock464ctl trace`. */
+struct sock464_event {
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 counter;		/* the decision: SOCK464_CNT_* */
+	__u32 ip4;		/* the IPv4 destination asked for */
+	__u16 port;
+	__u8  proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8  family;		/* the socket's: 2 or 10 */
+	__u8  dst6[16];		/* where it went, when translated */
+	char  comm[16];
 };
 
 /* Names for the counters, in enum order (user space only). */

@@ -17,26 +17,52 @@
 
 static void client_close(struct control_client *cl)
 {
-	loop_del(cl->ctl->loop, &cl->src);
+	struct control *c = cl->ctl;
+
+	loop_del(c->loop, &cl->src);
 	close(cl->src.fd);
 	cl->src.fd = -1;
+	if (cl->subscribed) {
+		cl->subscribed = false;
+		c->nsubscribed--;
+		if (c->subscribers)
+			c->subscribers(c->nsubscribed, c->arg);
+	}
 }
 
-/* Answer with everything at once; the socket blocks at most CLIENT_TIMEOUT_S. */
-static void client_answer(struct control_client *cl)
+void control_broadcast(struct control *c, const char *line, bool json)
+{
+	size_t len = strlen(line);
+	int i;
+
+	for (i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *cl = &c->clients[i];
+
+		if (cl->src.fd < 0 || !cl->subscribed || cl->json != json)
+			continue;
+		if (send(cl->src.fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len)
+			c->dropped++;
+	}
+}
+
+/*
+ * Answer with everything at once; the socket blocks at most
+ * CLIENT_TIMEOUT_S.  Returns CONTROL_SUBSCRIBE if the client stays.
+ */
+static int client_answer(struct control_client *cl)
 {
 	char *buf = NULL;
 	size_t size = 0, off = 0;
 	FILE *out = open_memstream(&buf, &size);
-	int flags, err;
+	int flags, ret;
 	ssize_t n;
 
 	if (!out)
-		return;
+		return CONTROL_CLOSE;
 	cl->line[strcspn(cl->line, "\r\n")] = '\0';
-	err = cl->ctl->handle(cl->line, out, cl->ctl->arg);
-	if (err)
-		fprintf(out, "error: %s\n", strerror(-err));
+	ret = cl->ctl->handle(cl->line, out, &cl->json, cl->ctl->arg);
+	if (ret < 0)
+		fprintf(out, "error: %s\n", strerror(-ret));
 	fclose(out);
 	flags = fcntl(cl->src.fd, F_GETFL);
 	fcntl(cl->src.fd, F_SETFL, flags & ~O_NONBLOCK);
@@ -46,15 +72,24 @@ static void client_answer(struct control_client *cl)
 			break;
 		off += n;
 	}
+	fcntl(cl->src.fd, F_SETFL, flags);
 	free(buf);
+	return ret == CONTROL_SUBSCRIBE ? CONTROL_SUBSCRIBE : CONTROL_CLOSE;
 }
 
 static void on_client(struct ev_source *src, uint32_t events)
 {
 	struct control_client *cl = container_of(src, struct control_client, src);
+	char drain[64];
 	ssize_t n;
 
 	(void)events;
+	if (cl->subscribed) {	/* a subscriber only ever hangs up */
+		n = read(src->fd, drain, sizeof(drain));
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			client_close(cl);
+		return;
+	}
 	n = read(src->fd, cl->line + cl->len, sizeof(cl->line) - 1 - cl->len);
 	if (n < 0 && errno == EAGAIN)
 		return;
@@ -66,7 +101,13 @@ static void on_client(struct ev_source *src, uint32_t events)
 	cl->line[cl->len] = '\0';
 	if (!strchr(cl->line, '\n') && cl->len < sizeof(cl->line) - 1)
 		return;		/* wait for the rest of the line */
-	client_answer(cl);
+	if (client_answer(cl) == CONTROL_SUBSCRIBE) {
+		cl->subscribed = true;
+		cl->ctl->nsubscribed++;
+		if (cl->ctl->subscribers)
+			cl->ctl->subscribers(cl->ctl->nsubscribed, cl->ctl->arg);
+		return;
+	}
 	client_close(cl);
 }
 

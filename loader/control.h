@@ -2,11 +2,15 @@
 /*
  * The control socket: a unix stream socket (mode 0600, and only root's
  * connections are served) taking one request line per connection, such as
- * "status" or "status json", and answering with text until it closes.
+ * "status" or "status json", and answering with text until it closes; or,
+ * for "trace", keeping the connection open as a subscriber that every
+ * control_broadcast() line is written to.
  */
 #ifndef SOCK464_CONTROL_H
 #define SOCK464_CONTROL_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "loop.h"
 
@@ -20,19 +24,35 @@ struct control_client {
 	struct control *ctl;
 	char line[256];
 	size_t len;
+	bool subscribed;
+	bool json;			/* the subscriber asked for JSON lines */
 };
+
+/* A handler's answer: close after the reply, or keep as a subscriber. */
+#define CONTROL_CLOSE		0
+#define CONTROL_SUBSCRIBE	1
 
 struct control {
 	struct loop *loop;
 	struct ev_source listener;
 	char path[108];
-	/* Write the answer to @request into @out; 0, or -errno for "error: ...". */
-	int (*handle)(const char *request, FILE *out, void *arg);
+	/*
+	 * Write the answer to @request into @out; CONTROL_CLOSE,
+	 * CONTROL_SUBSCRIBE (with *@json set as the subscriber wants), or
+	 * -errno for "error: ...".
+	 */
+	int (*handle)(const char *request, FILE *out, bool *json, void *arg);
+	/* The number of subscribers changed. */
+	void (*subscribers)(unsigned int n, void *arg);
 	void *arg;
+	unsigned int nsubscribed;
+	uint64_t dropped;		/* lines a slow subscriber missed */
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 };
 
 int control_start(struct control *c, struct loop *l, const char *path);
 void control_stop(struct control *c);
+/* Send @line to every subscriber wanting @json lines (never blocks). */
+void control_broadcast(struct control *c, const char *line, bool json);
 
 #endif

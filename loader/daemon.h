@@ -18,6 +18,7 @@
 #include "relay_tcp.h"
 #include "relay_udp.h"
 #include "routes.h"
+#include "trace.h"
 
 struct daemon {
 	struct options opt;
@@ -36,12 +37,16 @@ struct daemon {
 	struct routes routes;
 	struct dns64_query dns;
 	struct control control;
+	struct trace trace;
 	struct ev_source signals;
 	struct sock464_netns netns;	/* what the hooks see for our namespace */
 	uint64_t started_ms;
 };
 
-/* The control socket's request handler ("status", "status json"). */
-int status_handle(const char *request, FILE *out, void *arg);
+/* The status, as text or one JSON object. */
+int status_write(struct daemon *d, FILE *out, bool json);
+/* The control socket's requests (loader/commands.c). */
+int daemon_request(const char *request, FILE *out, bool *json, void *arg);
+void daemon_subscribers(unsigned int n, void *arg);
 
 #endif

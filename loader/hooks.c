@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -26,11 +28,70 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-int hooks_load(struct hooks *h, bool verbose)
+const char *hooks_attach_name(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	if (!strcmp(sec, "sockops"))
+		return "sock_ops";
+	return strncmp(sec, "cgroup/", 7) ? sec : sec + 7;
+}
+
+int hooks_systemd_can_attach(const char *name)
+{
+	static const char *const ok[] = {
+		"sock_create", "sock_ops", "connect4", "connect6", "sendmsg4",
+		"sendmsg6", "recvmsg4", "recvmsg6", "bind4", "bind6",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(name, ok[i]))
+			return 1;
+	return 0;
+}
+
+/* Pin every map by name under h->pin_dir (libbpf reuses existing pins). */
+static int set_map_pins(struct hooks *h)
+{
+	struct bpf_map *map;
+	char path[512];
+
+	bpf_object__for_each_map(map, h->skel->obj) {
+		if (bpf_map__is_internal(map))	/* .rodata, .bss: per program */
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", h->pin_dir, bpf_map__name(map));
+		if (bpf_map__set_pin_path(map, path))
+			return -errno;
+	}
+	return 0;
+}
+
+static int pin_programs(struct hooks *h)
+{
+	struct bpf_program *prog;
+	char path[512];
+	int err;
+
+	bpf_object__for_each_program(prog, h->skel->obj) {
+		snprintf(path, sizeof(path), "%s/%s", h->pin_dir, hooks_attach_name(prog));
+		unlink(path);	/* a previous daemon's; what it is attached to keeps it */
+		err = bpf_program__pin(prog, path);
+		if (err) {
+			log_err("pinning %s failed: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int hooks_load(struct hooks *h, bool verbose, const char *pin_dir)
 {
 	int err;
 
 	memset(h, 0, sizeof(*h));
+	if (pin_dir)
+		snprintf(h->pin_dir, sizeof(h->pin_dir), "%s", pin_dir);
 	libbpf_verbose = verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -41,20 +102,42 @@ int hooks_load(struct hooks *h, bool verbose)
 		return err;
 	}
 	h->skel->rodata->daemon_tgid = getpid();
+	if (h->pin_dir[0]) {
+		if (mkdir(h->pin_dir, 0700) && errno != EEXIST) {
+			err = -errno;
+			log_err("--pin %s: %s (is bpffs mounted at /sys/fs/bpf?)",
+				h->pin_dir, strerror(-err));
+			goto fail;
+		}
+		err = set_map_pins(h);
+		if (err)
+			goto fail;
+	}
 
 	err = sock464__load(h->skel);
 	if (err) {
 		log_err("loading the BPF programs failed: %s", strerror(-err));
 		if (err == -EPERM || err == -EACCES)
 			log_err("sock464-load needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
+		else if (h->pin_dir[0])
+			log_err("sock464 needs Linux 5.18 or later with BPF, cgroup v2 "
+				"and BTF support; maps pinned in %s by another version "
+				"must be removed first; -v shows more", h->pin_dir);
 		else
 			log_err("sock464 needs Linux 5.18 or later with BPF, cgroup v2 "
 				"and BTF support; -v shows the verifier's log");
-		sock464__destroy(h->skel);
-		h->skel = NULL;
-		return err;
+		goto fail;
+	}
+	if (h->pin_dir[0]) {
+		err = pin_programs(h);
+		if (err)
+			goto fail;
 	}
 	return 0;
+fail:
+	sock464__destroy(h->skel);
+	h->skel = NULL;
+	return err;
 }
 
 /* Where cgroup v2 is mounted, for error messages; "" if nowhere. */
@@ -110,7 +193,7 @@ static void cgroup_detach(struct hooks_cgroup *cg)
 	memset(cg, 0, sizeof(*cg));
 }
 
-int hooks_attach(struct hooks *h, const char *path)
+int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 {
 	struct hooks_cgroup *cg;
 	struct bpf_program *prog;
@@ -128,8 +211,12 @@ int hooks_attach(struct hooks *h, const char *path)
 	cg->path = strdup(path);
 
 	bpf_object__for_each_program(prog, h->skel->obj) {
-		struct bpf_link *link = bpf_program__attach_cgroup(prog, fd);
+		struct bpf_link *link;
 
+		if (set == HOOKS_COMPLEMENT &&
+		    hooks_systemd_can_attach(hooks_attach_name(prog)))
+			continue;
+		link = bpf_program__attach_cgroup(prog, fd);
 		if (!link) {
 			err = -errno;
 			log_err("attaching %s (%s) to %s failed: %s",
@@ -353,4 +440,83 @@ int hooks_set_routes(struct hooks *h, __u64 netns,
 		     const struct hooks_lpm_entry *e, unsigned int n)
 {
 	return lpm_replace(bpf_map__fd(h->skel->maps.sock464_routes), netns, e, n, 0);
+}
+
+int hooks_set_trace(struct hooks *h, int on)
+{
+	struct sock464_config cfg = { .trace = on };
+	__u32 key = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sock464_config), &key,
+				   &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int hooks_events_fd(struct hooks *h)
+{
+	return bpf_map__fd(h->skel->maps.sock464_events);
+}
+
+int hooks_cg_counters(struct hooks *h,
+		      void (*cb)(__u64 cgid, const __u64 c[SOCK464_CNT_MAX], void *arg),
+		      void *arg)
+{
+	int fd = bpf_map__fd(h->skel->maps.sock464_cg_counters);
+	int ncpus = libbpf_num_possible_cpus();
+	struct sock464_cg_counters *percpu;
+	__u64 key, next, sum[SOCK464_CNT_MAX];
+	void *prev = NULL;
+	int c, i;
+
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, percpu))
+			continue;
+		for (i = 0; i < SOCK464_CNT_MAX; i++)
+			for (sum[i] = 0, c = 0; c < ncpus; c++)
+				sum[i] += percpu[c].c[i];
+		cb(key, sum, arg);
+	}
+	free(percpu);
+	return 0;
+}
+
+/* cgroup id -> path, remembered; found by walking the attached trees. */
+#define CG_CACHE 256
+static struct { __u64 id; char path[512]; } cg_cache[CG_CACHE];
+static unsigned int cg_next;
+static __u64 cg_wanted;
+static char cg_found[512];
+
+static int cg_walk(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_D && st->st_ino == cg_wanted) {
+		snprintf(cg_found, sizeof(cg_found), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+const char *hooks_cgroup_path(struct hooks *h, __u64 cgid)
+{
+	unsigned int i;
+
+	for (i = 0; i < CG_CACHE; i++)
+		if (cg_cache[i].id == cgid && cg_cache[i].path[0])
+			return cg_cache[i].path;
+	cg_wanted = cgid;
+	for (i = 0; i < h->ncgroups; i++)
+		if (nftw(h->cgroups[i].path, cg_walk, 16, FTW_PHYS) == 1) {
+			cg_cache[cg_next].id = cgid;
+			snprintf(cg_cache[cg_next].path, sizeof(cg_cache[0].path), "%s", cg_found);
+			cg_next = (cg_next + 1) % CG_CACHE;
+			return cg_found;
+		}
+	return "?";
 }

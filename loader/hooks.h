@@ -14,6 +14,7 @@
 
 struct sock464;
 struct bpf_link;
+struct bpf_program;
 
 struct hooks_cgroup {
 	char *path;
@@ -23,16 +24,30 @@ struct hooks_cgroup {
 
 struct hooks {
 	struct sock464 *skel;
+	char pin_dir[256];		/* "" if nothing is pinned */
 	unsigned int ncgroups;
 	struct hooks_cgroup cgroups[HOOKS_MAX_CGROUPS];
 };
 
-/* Open and load the object; errors are logged.  Returns 0 or -errno. */
-int hooks_load(struct hooks *h, bool verbose);
+/*
+ * Open and load the object; errors are logged.  Returns 0 or -errno.
+ * With @pin_dir, maps are pinned there by name, and reused if a previous
+ * daemon pinned them (so that programs attached by others, such as
+ * systemd's BPFProgram=, keep seeing current maps), and the programs are
+ * pinned as @pin_dir/<attach type> (connect4, sock_create, ...).
+ */
+int hooks_load(struct hooks *h, bool verbose, const char *pin_dir);
+
+/* Which programs to attach: all, or those systemd's BPFProgram= cannot. */
+enum hooks_set { HOOKS_ALL, HOOKS_COMPLEMENT };
+/* The attach type name of @prog's section ("connect4"), as systemd spells it. */
+const char *hooks_attach_name(const struct bpf_program *prog);
+/* 1 if systemd 252's BPFProgram= accepts this attach type name. */
+int hooks_systemd_can_attach(const char *name);
 /* Open @path if it is a cgroup v2 directory; errors are logged. */
 int hooks_open_cgroup(const char *path);
-/* Attach every program to the cgroup v2 directory @path. */
-int hooks_attach(struct hooks *h, const char *path);
+/* Attach programs (@set) to the cgroup v2 directory @path. */
+int hooks_attach(struct hooks *h, const char *path, enum hooks_set set);
 /* Detach from the cgroup attached as @path; -ENOENT if it is not. */
 int hooks_detach(struct hooks *h, const char *path);
 /* Detach everything and unload; safe on partial state. */
@@ -78,6 +93,19 @@ int hooks_set_rules(struct hooks *h, __u64 netns,
 		    const struct hooks_lpm_entry *e, unsigned int n);
 int hooks_set_routes(struct hooks *h, __u64 netns,
 		     const struct hooks_lpm_entry *e, unsigned int n);
+
+/* Trace events on (1) or off (0); the ring buffer's fd. */
+int hooks_set_trace(struct hooks *h, int on);
+int hooks_events_fd(struct hooks *h);
+/* Call @cb with each cgroup id that has counters, summed over the CPUs. */
+int hooks_cg_counters(struct hooks *h,
+		      void (*cb)(__u64 cgid, const __u64 c[SOCK464_CNT_MAX], void *arg),
+		      void *arg);
+/*
+ * The path of the cgroup with id @cgid, found under the attached cgroups
+ * (cgroup v2 ids are inode numbers); "?" if it is not there (any more).
+ */
+const char *hooks_cgroup_path(struct hooks *h, __u64 cgid);
 
 /* Sum the per-CPU counters into @out. */
 int hooks_counters(struct hooks *h, __u64 out[SOCK464_CNT_MAX]);

@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 
 /* Descriptors per relayed connection: two sockets, two pipes. */
 #define FDS_PER_CONN 6
@@ -51,6 +52,8 @@ static const char usage_text[] =
 "      --wkp-strict yes|no   refuse non-global IPv4 destinations with the\n"
 "                            well-known prefix 64:ff9b::/96 (default yes)\n"
 "      --control PATH        the control socket (default /run/sock464/control)\n"
+"      --pin DIR             pin the programs and maps in bpffs DIR (such as\n"
+"                            /sys/fs/bpf/sock464), for systemd's BPFProgram=\n"
 "      --max-connections N   relayed TCP connections open at once (default 16384)\n"
 "      --max-udp-flows N     relayed UDP flows (application socket and\n"
 "                            destination) open at once (default 4096)\n"
@@ -90,6 +93,7 @@ static const struct option longopts[] = {
 	{ "include", required_argument, NULL, 0 },
 	{ "wkp-strict", required_argument, NULL, 0 },
 	{ "control", required_argument, NULL, 0 },
+	{ "pin", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
 	{ "max-udp-flows", required_argument, NULL, 0 },
 	{ "udp-idle-timeout", required_argument, NULL, 0 },
@@ -309,6 +313,8 @@ static void publish_prefix(const struct pref64 *p, void *arg)
 {
 	struct daemon *d = arg;
 
+	char buf[PREF64_STRLEN];
+
 	memset(d->netns.pref64, 0, sizeof(d->netns.pref64));
 	d->netns.plen = 0;
 	if (p) {
@@ -316,6 +322,8 @@ static void publish_prefix(const struct pref64 *p, void *arg)
 		d->netns.plen = p->plen;
 	}
 	publish_netns(d);
+	notify("STATUS=PREF64 %s", p ? pref64_format(p, buf, sizeof(buf)) :
+	       "none: translated connects fail with ENETUNREACH");
 }
 
 static void on_nd_options(int ifindex, const void *opts, size_t len, void *arg)
@@ -393,8 +401,10 @@ static void reload(struct daemon *d)
 	unsigned int i;
 
 	log_info("SIGHUP: reading %s and the command line again", d->config);
+	notify("RELOADING=1");
 	if (load_settings(d, &n)) {
 		log_err("the new settings have errors: keeping the running ones");
+		notify("READY=1");
 		return;
 	}
 	if (n.have_pref64 != o->have_pref64 || strcmp(n.control, o->control) ||
@@ -408,7 +418,7 @@ static void reload(struct daemon *d)
 		if (!cgroup_listed(&n, o->cgroups[i]) && !hooks_detach(&d->hooks, o->cgroups[i]))
 			log_info("no longer serving cgroup %s", o->cgroups[i]);
 	for (i = 0; i < n.ncgroups; i++)
-		if (!cgroup_listed(o, n.cgroups[i]) && !hooks_attach(&d->hooks, n.cgroups[i]))
+		if (!cgroup_listed(o, n.cgroups[i]) && !hooks_attach(&d->hooks, n.cgroups[i], HOOKS_ALL))
 			log_info("serving cgroup %s", n.cgroups[i]);
 	if (o->have_pref64 && n.have_pref64 &&
 	    (o->pref64.plen != n.pref64.plen ||
@@ -430,6 +440,7 @@ static void reload(struct daemon *d)
 	if (!publish_rules(d))
 		log_info("settings applied: %u include/exclude rules, wkp-strict %s",
 			 o->nrules, o->wkp_strict ? "yes" : "no");
+	notify("READY=1");
 }
 
 /* Start the sources of PREF64: the static one, or discovery. */
@@ -541,7 +552,7 @@ int main(int argc, char **argv)
 		log_err("setting up the event loop failed: %s", strerror(-err));
 		goto out;
 	}
-	err = hooks_load(&d.hooks, d.opt.verbose);
+	err = hooks_load(&d.hooks, d.opt.verbose, d.opt.pin[0] ? d.opt.pin : NULL);
 	if (err)
 		goto out;
 	err = relay_tcp_start(&d.relay, &d.loop, &d.hooks, d.opt.max_conns);
@@ -556,9 +567,12 @@ int main(int argc, char **argv)
 	d.netns.tcp_port = d.relay.port;
 	d.netns.relay_ip4 = d.relay.addr;
 	d.netns.udp_port = d.udp.port;
-	d.control.handle = status_handle;
+	d.control.handle = daemon_request;
+	d.control.subscribers = daemon_subscribers;
 	d.control.arg = &d;
 	err = control_start(&d.control, &d.loop, d.opt.control);
+	if (!err)
+		err = trace_start(&d.trace, &d.loop, &d.hooks, &d.control);
 	if (err)
 		goto out;
 
@@ -581,20 +595,29 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	for (i = 0; i < d.opt.ncgroups; i++) {
-		err = hooks_attach(&d.hooks, d.opt.cgroups[i]);
+		err = hooks_attach(&d.hooks, d.opt.cgroups[i], HOOKS_ALL);
 		if (err)
 			goto out;
 		log_info("serving cgroup %s", d.opt.cgroups[i]);
 	}
 	log_info("TCP relay on 127.46.0.1:%u, UDP relay on 127.46.0.0/16 port %u",
 		 ntohs(d.relay.port), ntohs(d.udp.port));
+	/* Hooks attached, and a prefix known or its discovery started. */
+	notify("READY=1");
 
 	err = loop_run(&d.loop);
 	if (err)
 		log_err("event loop failed: %s", strerror(-err));
+	notify("STOPPING=1");
 	log_counters(&d);
 out:
-	/* Detach first, so that no new connection is sent to a closing relay. */
+	/*
+	 * Detach first, so that no new connection is sent to a closing relay;
+	 * programs others attached from the pins now refuse (ENETUNREACH).
+	 */
+	if (d.hooks.skel)
+		hooks_del_netns(&d.hooks, d.relay.netns_cookie);
+	trace_stop(&d.trace);
 	hooks_destroy(&d.hooks);
 	dns64_query_stop(&d.dns);
 	ra_listen_stop(&d.ra);

@@ -49,6 +49,7 @@ struct options {
 	char dns64_servers[512];	/* comma-separated; "" for resolv.conf */
 	bool no_ra, no_dns64;
 	char control[108];
+	char pin[256];			/* bpffs directory; "" for no pinning */
 	unsigned int max_conns;
 	bool max_conns_set;
 	unsigned int max_udp_flows;

@@ -123,6 +123,8 @@ static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 	fputc('\n', out);
 }
 
+static void per_cgroup_write(struct daemon *d, FILE *out, bool json);
+
 static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 {
 	const struct relay_tcp_stats *rs = &d->relay.stats;
@@ -197,24 +199,82 @@ static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
 			(unsigned long long)cnt[i]);
-	fputs("}}\n", out);
+	fputs("}", out);
+	per_cgroup_write(d, out, true);
+	fputs("}\n", out);
 }
 
-int status_handle(const char *request, FILE *out, void *arg)
+/* The counters of every cgroup below each attached one, summed. */
+struct per_cgroup {
+	struct daemon *d;
+	__u64 c[HOOKS_MAX_CGROUPS][SOCK464_CNT_MAX];
+};
+
+static void add_cgroup(__u64 cgid, const __u64 c[SOCK464_CNT_MAX], void *arg)
 {
-	struct daemon *d = arg;
+	struct per_cgroup *pc = arg;
+	const char *path = hooks_cgroup_path(&pc->d->hooks, cgid);
+	unsigned int i, j;
+	size_t len;
+
+	for (i = 0; i < pc->d->hooks.ncgroups; i++) {
+		const char *top = pc->d->hooks.cgroups[i].path;
+
+		len = strlen(top);
+		if (!strncmp(path, top, len) && (path[len] == '\0' || path[len] == '/'))
+			for (j = 0; j < SOCK464_CNT_MAX; j++)
+				pc->c[i][j] += c[j];
+	}
+}
+
+static void per_cgroup_write(struct daemon *d, FILE *out, bool json)
+{
+	static struct per_cgroup pc;
+	unsigned int i, j;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.d = d;
+	hooks_cg_counters(&d->hooks, add_cgroup, &pc);
+	if (json)
+		fputs(",\"cgroup_counters\":{", out);
+	for (i = 0; i < d->hooks.ncgroups; i++) {
+		if (json) {
+			fputs(i ? "," : "", out);
+			json_str(out, d->hooks.cgroups[i].path);
+			fputs(":{", out);
+		} else {
+			fprintf(out, "counters of %s:", d->hooks.cgroups[i].path);
+		}
+		for (j = 0; j < SOCK464_CNT_MAX; j++) {
+			if (j == SOCK464_CNT_PEER_SHOWN || j == SOCK464_CNT_PENDING_LOST ||
+			    j == SOCK464_CNT_INCLUDED)
+				continue;	/* not decisions; counted in total only */
+			if (json)
+				fprintf(out, "%s\"%s\":%llu", j ? "," : "", counter_names[j],
+					(unsigned long long)pc.c[i][j]);
+			else
+				fprintf(out, " %s=%llu", counter_names[j],
+					(unsigned long long)pc.c[i][j]);
+		}
+		fputs(json ? "}" : "\n", out);
+	}
+	if (json)
+		fputs("}", out);
+}
+
+int status_write(struct daemon *d, FILE *out, bool json)
+{
 	__u64 cnt[SOCK464_CNT_MAX];
 	int err;
 
 	err = hooks_counters(&d->hooks, cnt);
 	if (err)
 		return err;
-	if (!strcmp(request, "status"))
-		status_text(d, out, cnt);
-	else if (!strcmp(request, "status json"))
+	if (json) {
 		status_json(d, out, cnt);
-	else
-		fprintf(out, "error: unknown request '%s' (known: status, status json)\n",
-			request);
+	} else {
+		status_text(d, out, cnt);
+		per_cgroup_write(d, out, false);
+	}
 	return 0;
 }

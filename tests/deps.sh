@@ -9,7 +9,7 @@ pkgs=(
 	libc-ares-dev libmnl-dev pkg-config libc6-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev iproute2 tayga unbound dnsutils curl wget
-	busybox-static iperf3 python3 util-linux procps
+	busybox-static iperf3 python3 util-linux procps systemd man-db
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The control socket's requests, one line each:
+ *
+ *   status [json]                the state (loader/status.c)
+ *   attach PATH [complement]     serve another cgroup now; "complement":
+ *                                only the hooks systemd's BPFProgram=
+ *                                cannot attach (getpeername4/6,
+ *                                sock_release), for per-service drop-ins
+ *   detach PATH                  stop serving it
+ *   trace [json]                 stay connected and receive every decision
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+
+static int attach(struct daemon *d, char *args, FILE *out)
+{
+	char *path = strtok(args, " "), *what = strtok(NULL, " ");
+	enum hooks_set set = HOOKS_ALL;
+	unsigned int i;
+	int err;
+
+	if (!path || (what && strcmp(what, "complement")) || strtok(NULL, " ")) {
+		fprintf(out, "error: usage: attach PATH [complement]\n");
+		return CONTROL_CLOSE;
+	}
+	if (what)
+		set = HOOKS_COMPLEMENT;
+	for (i = 0; i < d->hooks.ncgroups; i++)
+		if (!strcmp(d->hooks.cgroups[i].path, path)) {
+			fprintf(out, "error: %s is served already\n", path);
+			return CONTROL_CLOSE;
+		}
+	err = hooks_attach(&d->hooks, path, set);
+	if (err) {
+		fprintf(out, "error: attaching to %s failed: %s\n", path, strerror(-err));
+		return CONTROL_CLOSE;
+	}
+	log_info("serving cgroup %s%s (control socket)", path,
+		 set == HOOKS_COMPLEMENT ? " with the hooks systemd cannot attach" : "");
+	fprintf(out, "attached %s\n", path);
+	return CONTROL_CLOSE;
+}
+
+static int detach(struct daemon *d, char *args, FILE *out)
+{
+	char *path = strtok(args, " ");
+
+	if (!path || strtok(NULL, " ")) {
+		fprintf(out, "error: usage: detach PATH\n");
+		return CONTROL_CLOSE;
+	}
+	if (hooks_detach(&d->hooks, path)) {
+		fprintf(out, "error: %s is not served\n", path);
+		return CONTROL_CLOSE;
+	}
+	log_info("no longer serving cgroup %s (control socket)", path);
+	fprintf(out, "detached %s\n", path);
+	return CONTROL_CLOSE;
+}
+
+int daemon_request(const char *request, FILE *out, bool *json, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[256];
+	char *verb, *args;
+	int err;
+
+	snprintf(buf, sizeof(buf), "%s", request);
+	verb = buf;
+	args = strchr(buf, ' ');
+	if (args)
+		*args++ = '\0';
+	else
+		args = buf + strlen(buf);
+
+	if (!strcmp(verb, "status") && (!*args || !strcmp(args, "json"))) {
+		err = status_write(d, out, *args);
+		return err ? err : CONTROL_CLOSE;
+	}
+	if (!strcmp(verb, "attach"))
+		return attach(d, args, out);
+	if (!strcmp(verb, "detach"))
+		return detach(d, args, out);
+	if (!strcmp(verb, "trace") && (!*args || !strcmp(args, "json"))) {
+		*json = *args;
+		return CONTROL_SUBSCRIBE;
+	}
+	fprintf(out, "error: unknown request '%s' (known: status [json], attach PATH "
+		"[complement], detach PATH, trace [json])\n", request);
+	return CONTROL_CLOSE;
+}
+
+void daemon_subscribers(unsigned int n, void *arg)
+{
+	struct daemon *d = arg;
+
+	trace_subscribers(n, &d->trace);
+}
