@@ -118,7 +118,8 @@ int hooks_load(struct hooks *h, bool verbose, const char *pin_dir)
 	if (err) {
 		log_err("loading the BPF programs failed: %s", strerror(-err));
 		if (err == -EPERM || err == -EACCES)
-			log_err("sock464-load needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
+			log_err("sock464-load needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
+				"(CAP_SYS_ADMIN before Linux 5.8)");
 		else if (h->pin_dir[0])
 			log_err("sock464 needs Linux 5.18 or later with BPF, cgroup v2 "
 				"and BTF support; maps pinned in %s by another version "
