@@ -207,6 +207,24 @@ static __always_inline int refuse(struct decision *d, __u32 counter, int err)
 	return SOCK464_REJECT;
 }
 
+/*
+ * No usable entry for the socket's namespace (@why): refused with
+ * ENETUNREACH, unless the namespace is not served at all and the daemon
+ * says such namespaces go native (unserved-netns pass).
+ */
+static __always_inline int unserved(struct decision *d, __u32 why)
+{
+	struct sock464_config *cfg;
+	__u32 key = 0;
+
+	cfg = bpf_map_lookup_elem(&sock464_config, &key);
+	if (why == SOCK464_CNT_REFUSE_NO_RELAY && cfg && cfg->pass_unserved) {
+		d->counter = SOCK464_CNT_PASS_UNSERVED;
+		return SOCK464_PROCEED;
+	}
+	return refuse(d, why, ENETUNREACH);
+}
+
 static __always_inline __u8 decide(__u32 family, __u32 type)
 {
 	if (daemon_tgid && bpf_get_current_pid_tgid() >> 32 == daemon_tgid)
@@ -416,7 +434,7 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
-		return refuse(d, why, ENETUNREACH);
+		return unserved(d, why);
 	if (wkp_forbids(ns, dst))
 		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 	if (!ns->udp_port)
@@ -460,7 +478,7 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *
 		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
-		return refuse(d, why, ENETUNREACH);
+		return unserved(d, why);
 	if (wkp_forbids(ns, dst))
 		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 	if (!ns->tcp_port)
@@ -503,7 +521,7 @@ static __always_inline int connect6(struct bpf_sock_addr *ctx, struct decision *
 		return SOCK464_PROCEED;
 	ns = netns_config(ctx, &why);
 	if (!ns)
-		return refuse(d, why, ENETUNREACH);
+		return unserved(d, why);
 	if (wkp_forbids(ns, ip6[3]))
 		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
 

@@ -171,6 +171,7 @@ enum sock464_counter {
 	SOCK464_CNT_INCLUDED,		/* an include rule: translated despite routes */
 	SOCK464_CNT_PASS_NATIVE_ROUTE,	/* the namespace has an IPv4 route there */
 	SOCK464_CNT_REFUSE_WKP,		/* non-global IPv4 with 64:ff9b::/96 */
+	SOCK464_CNT_PASS_UNSERVED,	/* netns without a relay, unserved-netns pass */
 	SOCK464_CNT_MAX
 };
 
@@ -181,7 +182,7 @@ struct sock464_cg_counters {
 /* Run-time settings of the hooks (sock464_config, one entry). */
 struct sock464_config {
 	__u32 trace;		/* 1: send decisions to sock464_events */
-	__u32 pad;
+	__u32 pass_unserved;	/* 1: a namespace without a relay goes native */
 };
 
 /* One decision, for `sock464ctl trace`. */
@@ -214,6 +215,7 @@ struct sock464_event {
 	"included",			\
 	"pass_native_route",		\
 	"refuse_wkp",			\
+	"pass_unserved",		\
 }
 
 /*

@@ -9,8 +9,13 @@
  *                                sock_release), for per-service drop-ins
  *   detach PATH                  stop serving it
  *   trace [json]                 stay connected and receive every decision
+ *   serve-container NAME PID CGROUP [PREFIX/LEN]
+ *                                serve a container in its own network
+ *                                namespace (loader/containers.c)
+ *   unserve-container NAME       and stop
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -62,10 +67,25 @@ static int detach(struct daemon *d, char *args, FILE *out)
 	return CONTROL_CLOSE;
 }
 
+static int serve(struct daemon *d, char *args, FILE *out)
+{
+	char *name = strtok(args, " "), *pid = strtok(NULL, " ");
+	char *cgroup = strtok(NULL, " "), *prefix = strtok(NULL, " "), *end;
+	long n;
+
+	n = pid ? strtol(pid, &end, 10) : 0;
+	if (!name || !pid || *end || n <= 0 || !cgroup || strtok(NULL, " ")) {
+		fprintf(out, "error: usage: serve-container NAME PID CGROUP [PREFIX/LEN]\n");
+		return CONTROL_CLOSE;
+	}
+	container_serve(d, name, n, cgroup, prefix, out);
+	return CONTROL_CLOSE;
+}
+
 int daemon_request(const char *request, FILE *out, bool *json, void *arg)
 {
 	struct daemon *d = arg;
-	char buf[256];
+	char buf[1024];
 	char *verb, *args;
 	int err;
 
@@ -85,12 +105,22 @@ int daemon_request(const char *request, FILE *out, bool *json, void *arg)
 		return attach(d, args, out);
 	if (!strcmp(verb, "detach"))
 		return detach(d, args, out);
+	if (!strcmp(verb, "serve-container"))
+		return serve(d, args, out);
+	if (!strcmp(verb, "unserve-container")) {
+		if (!*args || strchr(args, ' '))
+			fprintf(out, "error: usage: unserve-container NAME\n");
+		else
+			container_unserve(d, args, out);
+		return CONTROL_CLOSE;
+	}
 	if (!strcmp(verb, "trace") && (!*args || !strcmp(args, "json"))) {
 		*json = *args;
 		return CONTROL_SUBSCRIBE;
 	}
 	fprintf(out, "error: unknown request '%s' (known: status [json], attach PATH "
-		"[complement], detach PATH, trace [json])\n", request);
+		"[complement], detach PATH, trace [json], serve-container NAME PID CGROUP "
+		"[PREFIX/LEN], unserve-container NAME)\n", request);
 	return CONTROL_CLOSE;
 }
 

@@ -22,7 +22,7 @@ struct control;
 struct control_client {
 	struct ev_source src;		/* fd -1: free slot */
 	struct control *ctl;
-	char line[256];
+	char line[1024];
 	size_t len;
 	bool subscribed;
 	bool json;			/* the subscriber asked for JSON lines */

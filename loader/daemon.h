@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "containers.h"
 #include "control.h"
 #include "discovery.h"
 #include "dns64_query.h"
@@ -40,8 +41,12 @@ struct daemon {
 	struct trace trace;
 	struct ev_source signals;
 	struct sock464_netns netns;	/* what the hooks see for our namespace */
+	struct container *containers;	/* other namespaces served */
 	uint64_t started_ms;
 };
+
+/* The include/exclude rules, into the policy trie for namespace @cookie. */
+int publish_rules_for(struct daemon *d, uint64_t cookie);
 
 /* The status, as text or one JSON object. */
 int status_write(struct daemon *d, FILE *out, bool json);

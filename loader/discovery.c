@@ -15,8 +15,8 @@ const char *discovery_ifname(int ifindex, char buf[16])
 	return buf;
 }
 
-static void log_entry(const char *what, const struct pref64_entry *e,
-		      uint64_t now)
+static void log_entry(const struct discovery *d, const char *what,
+		      const struct pref64_entry *e, uint64_t now)
 {
 	char p[PREF64_STRLEN], ifn[16], life[32] = "forever";
 
@@ -24,21 +24,19 @@ static void log_entry(const char *what, const struct pref64_entry *e,
 		snprintf(life, sizeof(life), "%llu s",
 			 (unsigned long long)(e->expires_ms > now ?
 					      (e->expires_ms - now + 999) / 1000 : 0));
-	log_info("PREF64 %s %s: source %s, interface %s, lifetime %s", what,
+	log_info("%sPREF64 %s %s: source %s, interface %s, lifetime %s", d->label, what,
 		 pref64_format(&e->p, p, sizeof(p)), pref64_source_name(e->src),
 		 discovery_ifname(e->ifindex, ifn), life);
 }
 
 static void log_expired(const struct pref64_entry *e, void *arg)
 {
-	(void)arg;
-	log_entry("expired", e, 0);
+	log_entry(arg, "expired", e, 0);
 }
 
 static void log_dropped(const struct pref64_entry *e, void *arg)
 {
-	(void)arg;
-	log_entry("no longer in the DNS64 answer", e, 0);
+	log_entry(arg, "no longer in the DNS64 answer", e, 0);
 }
 
 static void on_expiry(struct timer *t);
@@ -57,7 +55,8 @@ static void reselect(struct discovery *d)
 
 	if (!best) {
 		if (d->have_best) {
-			log_warn("no PREF64 known any more: translated connects fail with ENETUNREACH");
+			log_warn("%sno PREF64 known any more: translated connects fail with ENETUNREACH",
+				 d->label);
 			d->have_best = false;
 			d->publish(NULL, d->arg);
 		}
@@ -69,7 +68,7 @@ static void reselect(struct discovery *d)
 		return;
 	d->best = *best;
 	d->have_best = true;
-	log_info("using PREF64 %s (source %s) for new connections",
+	log_info("%susing PREF64 %s (source %s) for new connections", d->label,
 		 pref64_format(&best->p, p, sizeof(p)), pref64_source_name(best->src));
 	d->publish(&best->p, d->arg);
 }
@@ -78,7 +77,7 @@ static void on_expiry(struct timer *t)
 {
 	struct discovery *d = container_of(t, struct discovery, expiry);
 
-	pref64_set_expire(&d->set, loop_now_ms(), log_expired, NULL);
+	pref64_set_expire(&d->set, loop_now_ms(), log_expired, d);
 	reselect(d);
 }
 
@@ -105,7 +104,7 @@ void discovery_learn(struct discovery *d, const struct pref64 *p,
 	char buf[PREF64_STRLEN], why[160], ifn[16];
 
 	if (pref64_check(p, why, sizeof(why))) {
-		log_warn("PREF64 from %s on %s ignored: %s", pref64_source_name(src),
+		log_warn("%sPREF64 from %s on %s ignored: %s", d->label, pref64_source_name(src),
 			 discovery_ifname(ifindex, ifn), why);
 		return;
 	}
@@ -113,14 +112,14 @@ void discovery_learn(struct discovery *d, const struct pref64 *p,
 	case PREF64_ADDED:
 		e.expires_ms = lifetime_s == PREF64_NEVER_S ? PREF64_NEVER :
 			       now + (uint64_t)lifetime_s * 1000;
-		log_entry("learned", &e, now);
+		log_entry(d, "learned", &e, now);
 		break;
 	case PREF64_WITHDRAWN:
-		log_entry("withdrawn (lifetime 0)", &e, now);
+		log_entry(d, "withdrawn (lifetime 0)", &e, now);
 		break;
 	case PREF64_FULL:
-		log_warn("PREF64 %s from %s ignored: %d prefixes known already",
-			 pref64_format(p, buf, sizeof(buf)),
+		log_warn("%sPREF64 %s from %s ignored: %d prefixes known already",
+			 d->label, pref64_format(p, buf, sizeof(buf)),
 			 pref64_source_name(src), PREF64_SET_MAX);
 		return;
 	case PREF64_UNCHANGED:
@@ -142,6 +141,6 @@ void discovery_dns64_answer(struct discovery *d, const struct pref64 *p,
 
 	for (i = 0; i < n; i++)
 		discovery_learn(d, &p[i], PREF64_DNS64, 0, ttl_s);
-	pref64_set_forget_older(&d->set, PREF64_DNS64, now, log_dropped, NULL);
+	pref64_set_forget_older(&d->set, PREF64_DNS64, now, log_dropped, d);
 	reselect(d);
 }

@@ -15,6 +15,7 @@ struct discovery {
 	struct pref64_set set;
 	struct timer expiry;
 	struct pref64_entry best;		/* copy of the one in use */
+	char label[160];			/* "" or "container NAME: ", for logs */
 	bool have_best;
 	/* Called with the prefix to use, or NULL when none is known. */
 	void (*publish)(const struct pref64 *p, void *arg);

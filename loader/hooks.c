@@ -443,13 +443,29 @@ int hooks_set_routes(struct hooks *h, __u64 netns,
 	return lpm_replace(bpf_map__fd(h->skel->maps.sock464_routes), netns, e, n, 0);
 }
 
-int hooks_set_trace(struct hooks *h, int on)
+/* sock464_config is one entry: read, change one field, write back. */
+static int set_config(struct hooks *h, int trace, int pass_unserved)
 {
-	struct sock464_config cfg = { .trace = on };
+	int fd = bpf_map__fd(h->skel->maps.sock464_config);
+	struct sock464_config cfg = {};
 	__u32 key = 0;
 
-	return bpf_map_update_elem(bpf_map__fd(h->skel->maps.sock464_config), &key,
-				   &cfg, BPF_ANY) ? -errno : 0;
+	bpf_map_lookup_elem(fd, &key, &cfg);
+	if (trace >= 0)
+		cfg.trace = trace;
+	if (pass_unserved >= 0)
+		cfg.pass_unserved = pass_unserved;
+	return bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int hooks_set_trace(struct hooks *h, int on)
+{
+	return set_config(h, !!on, -1);
+}
+
+int hooks_set_pass_unserved(struct hooks *h, int pass)
+{
+	return set_config(h, -1, !!pass);
 }
 
 int hooks_events_fd(struct hooks *h)

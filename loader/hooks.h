@@ -96,6 +96,8 @@ int hooks_set_routes(struct hooks *h, __u64 netns,
 
 /* Trace events on (1) or off (0); the ring buffer's fd. */
 int hooks_set_trace(struct hooks *h, int on);
+/* Namespaces without a relay: translated connects go native (1) or fail. */
+int hooks_set_pass_unserved(struct hooks *h, int pass);
 int hooks_events_fd(struct hooks *h);
 /* Call @cb with each cgroup id that has counters, summed over the CPUs. */
 int hooks_cg_counters(struct hooks *h,

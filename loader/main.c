@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "netns.h"
 #include "notify.h"
 
 /* Descriptors per relayed connection: two sockets, two pipes. */
@@ -51,6 +52,9 @@ static const char usage_text[] =
 "                            exists (repeatable)\n"
 "      --wkp-strict yes|no   refuse non-global IPv4 destinations with the\n"
 "                            well-known prefix 64:ff9b::/96 (default yes)\n"
+"      --unserved-netns refuse|pass  processes of a served cgroup in a network\n"
+"                            namespace without a relay: translated connects\n"
+"                            fail with ENETUNREACH, or go native (default refuse)\n"
 "      --control PATH        the control socket (default /run/sock464/control)\n"
 "      --pin DIR             pin the programs and maps in bpffs DIR (such as\n"
 "                            /sys/fs/bpf/sock464), for systemd's BPFProgram=\n"
@@ -92,6 +96,7 @@ static const struct option longopts[] = {
 	{ "exclude", required_argument, NULL, 0 },
 	{ "include", required_argument, NULL, 0 },
 	{ "wkp-strict", required_argument, NULL, 0 },
+	{ "unserved-netns", required_argument, NULL, 0 },
 	{ "control", required_argument, NULL, 0 },
 	{ "pin", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
@@ -293,7 +298,10 @@ static int setup_signals(struct daemon *d)
 
 static void after_batch(void *arg)
 {
-	relay_tcp_reap(arg);
+	struct daemon *d = arg;
+
+	relay_tcp_reap(&d->relay);
+	containers_reap(d);
 }
 
 /* Tell the hooks where this namespace's relay is and which prefix to use. */
@@ -312,6 +320,7 @@ static void publish_netns(struct daemon *d)
 static void publish_prefix(const struct pref64 *p, void *arg)
 {
 	struct daemon *d = arg;
+	struct container *c;
 
 	char buf[PREF64_STRLEN];
 
@@ -322,6 +331,8 @@ static void publish_prefix(const struct pref64 *p, void *arg)
 		d->netns.plen = p->plen;
 	}
 	publish_netns(d);
+	for (c = d->containers; c; c = c->next)
+		container_publish(c);	/* those without a prefix of their own */
 	notify("STATUS=PREF64 %s", p ? pref64_format(p, buf, sizeof(buf)) :
 	       "none: translated connects fail with ENETUNREACH");
 }
@@ -344,10 +355,9 @@ static void on_net_change(int ifindex, void *arg)
 		dns64_query_kick(&d->dns);
 }
 
-/* The include and exclude rules, into the policy trie. */
-static int publish_rules(struct daemon *d)
+int publish_rules_for(struct daemon *d, uint64_t cookie)
 {
-	struct hooks_lpm_entry e[OPT_MAX_RULES];
+	static struct hooks_lpm_entry e[OPT_MAX_RULES];
 	unsigned int i, j;
 	int err;
 
@@ -365,9 +375,22 @@ static int publish_rules(struct daemon *d)
 			e[i].rule.ports[j].hi = r->ports[j].hi;
 		}
 	}
-	err = hooks_set_rules(&d->hooks, d->relay.netns_cookie, e, d->opt.nrules);
+	err = hooks_set_rules(&d->hooks, cookie, e, d->opt.nrules);
 	if (err)
 		log_err("updating the include/exclude rules failed: %s", strerror(-err));
+	return err;
+}
+
+/* The rules for every namespace served; the hooks' other settings. */
+static int publish_rules(struct daemon *d)
+{
+	struct container *c;
+	int err = publish_rules_for(d, d->relay.netns_cookie);
+
+	for (c = d->containers; c && !err; c = c->next)
+		err = publish_rules_for(d, c->cookie);
+	if (!err)
+		err = hooks_set_pass_unserved(&d->hooks, d->opt.pass_unserved);
 	return err;
 }
 
@@ -398,6 +421,7 @@ static void reload(struct daemon *d)
 {
 	static struct options n;
 	struct options *o = &d->opt;
+	struct container *c;
 	unsigned int i;
 
 	log_info("SIGHUP: reading %s and the command line again", d->config);
@@ -430,6 +454,7 @@ static void reload(struct daemon *d)
 	memcpy(o->rules, n.rules, sizeof(n.rules));
 	o->nrules = n.nrules;
 	o->wkp_strict = n.wkp_strict;
+	o->pass_unserved = n.pass_unserved;
 	o->udp_idle_s = n.udp_idle_s;
 	d->udp.idle_ms = (uint64_t)n.udp_idle_s * 1000;
 	o->verbose = n.verbose;
@@ -437,6 +462,8 @@ static void reload(struct daemon *d)
 	memcpy(o->cgroups, n.cgroups, sizeof(n.cgroups));
 	o->ncgroups = n.ncgroups;
 	publish_netns(d);
+	for (c = d->containers; c; c = c->next)
+		container_publish(c);
 	if (!publish_rules(d))
 		log_info("settings applied: %u include/exclude rules, wkp-strict %s",
 			 o->nrules, o->wkp_strict ? "yes" : "no");
@@ -467,7 +494,7 @@ static int start_discovery(struct daemon *d)
 			names[i] = o->interfaces[i];
 		err = ra_listen_set_interfaces(&d->ra, names, o->ninterfaces);
 		if (!err)
-			err = ra_listen_start(&d->ra, &d->loop, &d->disc);
+			err = ra_listen_start(&d->ra, &d->loop, &d->disc, -1);
 	}
 	if (!err && !o->no_dns64)
 		err = dns64_query_start(&d->dns, &d->loop, &d->disc,
@@ -555,13 +582,18 @@ int main(int argc, char **argv)
 	err = hooks_load(&d.hooks, d.opt.verbose, d.opt.pin[0] ? d.opt.pin : NULL);
 	if (err)
 		goto out;
-	err = relay_tcp_start(&d.relay, &d.loop, &d.hooks, d.opt.max_conns);
+	err = netns_init();
+	if (err) {
+		log_err("opening the daemon's network namespace failed: %s", strerror(-err));
+		goto out;
+	}
+	err = relay_tcp_start(&d.relay, &d.loop, &d.hooks, d.opt.max_conns, -1);
 	if (err)
 		goto out;
 	d.loop.after_batch = after_batch;
-	d.loop.after_batch_arg = &d.relay;
+	d.loop.after_batch_arg = &d;
 	err = relay_udp_start(&d.udp, &d.loop, &d.hooks, d.relay.netns_cookie,
-			      d.opt.max_udp_flows, d.opt.udp_idle_s);
+			      d.opt.max_udp_flows, d.opt.udp_idle_s, -1);
 	if (err)
 		goto out;
 	d.netns.tcp_port = d.relay.port;
@@ -578,7 +610,7 @@ int main(int argc, char **argv)
 
 	/* The policy first, so that the first connect is already decided right. */
 	d.routes = (struct routes){ .loop = &d.loop, .hooks = &d.hooks,
-				    .netns = d.relay.netns_cookie };
+				    .netns = d.relay.netns_cookie, .netns_fd = -1 };
 	d.nl.on_nd_options = on_nd_options;
 	d.nl.on_change = on_net_change;
 	d.nl.on_routes = on_routes;
@@ -618,6 +650,7 @@ out:
 	if (d.hooks.skel)
 		hooks_del_netns(&d.hooks, d.relay.netns_cookie);
 	trace_stop(&d.trace);
+	containers_stop(&d);
 	hooks_destroy(&d.hooks);
 	dns64_query_stop(&d.dns);
 	ra_listen_stop(&d.ra);

@@ -222,6 +222,16 @@ int options_set(struct options *o, const char *key, const char *value,
 		return parse_rule(o, RULE_INCLUDE, value, why, whylen);
 	if (!strcmp(key, "wkp-strict"))
 		return parse_bool(value, &o->wkp_strict, why, whylen);
+	if (!strcmp(key, "unserved-netns")) {
+		if (value && !strcmp(value, "pass"))
+			o->pass_unserved = true;
+		else if (value && !strcmp(value, "refuse"))
+			o->pass_unserved = false;
+		else
+			return fail(why, whylen, "'%s': expected refuse or pass",
+				    value ? value : "");
+		return 0;
+	}
 	if (!strcmp(key, "verbose"))
 		return parse_bool(value, &o->verbose, why, whylen);
 	return fail(why, whylen, "unknown setting '%s'", key);

@@ -57,6 +57,7 @@ struct options {
 	struct policy_rule rules[OPT_MAX_RULES];
 	unsigned int nrules;
 	bool wkp_strict;
+	bool pass_unserved;		/* unserved-netns pass */
 	bool verbose;
 };
 

@@ -13,6 +13,7 @@
 
 #include "discovery.h"
 #include "log.h"
+#include "netns.h"
 #include "ra.h"
 #include "ra_listen.h"
 
@@ -140,14 +141,17 @@ static void on_ra(struct ev_source *src, uint32_t events)
 	}
 }
 
-int ra_listen_start(struct ra_listen *r, struct loop *l, struct discovery *d)
+int ra_listen_start(struct ra_listen *r, struct loop *l, struct discovery *d,
+		    int netns_fd)
 {
 	struct icmp6_filter filter;
 	int on = 1, hops = 255, fd, err;
 
 	r->loop = l;
 	r->disc = d;
-	fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	r->netns_fd = netns_fd;
+	fd = netns_socket(netns_fd, AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			  IPPROTO_ICMPV6);
 	if (fd < 0)
 		goto fail;
 	r->src.fd = fd;
@@ -215,7 +219,10 @@ void ra_listen_solicit(struct ra_listen *r, int ifindex)
 			solicit_one(r, ifindex);
 		return;
 	}
+	if (netns_enter(r->netns_fd))	/* the links of the namespace served */
+		return;
 	ifs = if_nameindex();
+	netns_leave(r->netns_fd);
 	if (!ifs)
 		return;
 	for (i = ifs; i->if_index; i++) {

@@ -19,6 +19,7 @@ struct ra_listen {
 	struct loop *loop;
 	struct discovery *disc;
 	struct ev_source src;
+	int netns_fd;			/* whose links; -1: the daemon's */
 	int ifindex[RA_MAX_IFACES];	/* --interface; none: every link */
 	unsigned int nifs;
 	uint64_t heard, ignored;	/* RAs accepted; RAs dropped as invalid */
@@ -27,7 +28,9 @@ struct ra_listen {
 /* Resolve interface names (errors logged); 0 or -errno. */
 int ra_listen_set_interfaces(struct ra_listen *r, const char *const *names,
 			     unsigned int n);
-int ra_listen_start(struct ra_listen *r, struct loop *l, struct discovery *d);
+/* Listen in namespace @netns_fd (-1: the daemon's own) and solicit. */
+int ra_listen_start(struct ra_listen *r, struct loop *l, struct discovery *d,
+		    int netns_fd);
 void ra_listen_stop(struct ra_listen *r);
 /* Solicit on @ifindex, or on every listened link when 0. */
 void ra_listen_solicit(struct ra_listen *r, int ifindex);

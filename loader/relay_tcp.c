@@ -28,6 +28,7 @@
 
 #include "hooks.h"
 #include "log.h"
+#include "netns.h"
 #include "relay_tcp.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -325,7 +326,8 @@ static int conn_connect_up(struct conn *c)
 	int fd;
 
 	memcpy(&sin6.sin6_addr, c->dst.dst6, sizeof(sin6.sin6_addr));
-	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = netns_socket(c->relay->netns_fd, AF_INET6,
+			  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	c->up.fd = fd;
@@ -417,7 +419,7 @@ static void on_listener(struct ev_source *src, uint32_t events)
 }
 
 int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
-		    unsigned int max_conns)
+		    unsigned int max_conns, int netns_fd)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
@@ -430,9 +432,10 @@ int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
 	r->loop = l;
 	r->hooks = h;
 	r->max_conns = max_conns;
+	r->netns_fd = netns_fd;
 	r->listener = (struct ev_source){ .fd = -1, .handler = on_listener };
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = netns_socket(netns_fd, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
 	r->listener.fd = fd;

@@ -29,6 +29,7 @@ struct relay_tcp {
 	struct loop *loop;
 	struct hooks *hooks;
 	struct ev_source listener;
+	int netns_fd;		/* the namespace it serves; -1: the daemon's */
 	uint64_t netns_cookie;
 	uint32_t addr;		/* listening address, network order */
 	uint16_t port;		/* listening port, network order */
@@ -40,9 +41,12 @@ struct relay_tcp {
 	unsigned int npipes;
 };
 
-/* Listen on 127.46.0.1 with a port of the kernel's choosing. */
+/*
+ * Listen on 127.46.0.1 with a port of the kernel's choosing, in network
+ * namespace @netns_fd (-1: the daemon's own).
+ */
 int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
-		    unsigned int max_conns);
+		    unsigned int max_conns, int netns_fd);
 /* Free the connections closed during the last batch of events. */
 void relay_tcp_reap(struct relay_tcp *r);
 /* Reset every connection and stop listening. */

@@ -35,6 +35,7 @@
 
 #include "hooks.h"
 #include "log.h"
+#include "netns.h"
 #include "relay_udp.h"
 
 #define DGRAM_MAX	65535
@@ -194,7 +195,8 @@ static struct udp_flow *flow_new(struct relay_udp *r,
 	f->app = *app;
 	f->alias = alias;
 	f->up.handler = on_up;
-	f->up.fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	f->up.fd = netns_socket(r->netns_fd, AF_INET6,
+				SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	memcpy(&sin6.sin6_addr, f->dst.dst6, sizeof(sin6.sin6_addr));
 	sin6.sin6_port = f->dst.port;
 	if (f->up.fd < 0 ||
@@ -322,7 +324,7 @@ static void on_sweep(struct timer *t)
 
 int relay_udp_start(struct relay_udp *r, struct loop *l, struct hooks *h,
 		    uint64_t netns_cookie, unsigned int max_flows,
-		    unsigned int idle_s)
+		    unsigned int idle_s, int netns_fd)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sin);
@@ -335,13 +337,14 @@ int relay_udp_start(struct relay_udp *r, struct loop *l, struct hooks *h,
 	r->max_flows = max_flows;
 	r->idle_ms = (uint64_t)idle_s * 1000;
 	r->sock.handler = on_sock;
-	r->icmp_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	r->netns_fd = netns_fd;
+	r->icmp_fd = netns_socket(netns_fd, AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
 	if (r->icmp_fd < 0)
 		log_warn("relay: no raw ICMP socket (%s): UDP applications will not "
 			 "see ECONNREFUSED", strerror(errno));
 
 	/* Port P of every local address, so of every alias in 127.46/16. */
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = netns_socket(netns_fd, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	r->sock.fd = fd;
 	if (fd < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) ||

@@ -32,6 +32,7 @@ struct relay_udp {
 	struct hooks *hooks;
 	struct ev_source sock;	/* receives for every alias */
 	int icmp_fd;		/* raw ICMP, to pass errors back */
+	int netns_fd;		/* the namespace it serves; -1: the daemon's */
 	uint64_t netns_cookie;
 	uint16_t port;		/* network order */
 	unsigned int nflows, max_flows;
@@ -46,7 +47,7 @@ struct relay_udp {
 
 int relay_udp_start(struct relay_udp *r, struct loop *l, struct hooks *h,
 		    uint64_t netns_cookie, unsigned int max_flows,
-		    unsigned int idle_s);
+		    unsigned int idle_s, int netns_fd);
 void relay_udp_stop(struct relay_udp *r);
 
 #endif

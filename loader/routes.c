@@ -8,6 +8,7 @@
 
 #include "hooks.h"
 #include "log.h"
+#include "netns.h"
 #include "routes.h"
 
 #define MAX_ROUTES	4096	/* per namespace; more are not mirrored */
@@ -52,7 +53,7 @@ static int on_route(const struct nlmsghdr *nlh, void *data)
 }
 
 /* Every IPv4 route of this namespace, by a netlink dump. */
-static int dump_routes(struct dump *d)
+static int dump_routes(struct dump *d, int netns_fd)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
@@ -62,7 +63,11 @@ static int dump_routes(struct dump *d)
 	ssize_t n;
 	int ret = MNL_CB_OK, err = 0;
 
+	err = netns_enter(netns_fd);
+	if (err)
+		return err;
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	netns_leave(netns_fd);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
 		goto out;
@@ -103,7 +108,7 @@ int routes_sync(struct routes *r)
 
 	if (!d.e)
 		return -ENOMEM;
-	err = dump_routes(&d);
+	err = dump_routes(&d, r->netns_fd);
 	if (!err)
 		err = hooks_set_routes(r->hooks, r->netns, d.e, d.n);
 	if (err) {

@@ -23,6 +23,7 @@ struct routes {
 	struct loop *loop;
 	struct hooks *hooks;
 	uint64_t netns;
+	int netns_fd;		/* whose routes; -1: the daemon's namespace */
 	struct timer debounce;
 	unsigned int count;	/* routes mirrored */
 	bool has_default;

@@ -27,6 +27,42 @@ static void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* The served containers: name, cgroup, relays, prefix and whose it is. */
+static void containers_write(const struct daemon *d, FILE *out, bool json)
+{
+	const struct container *c;
+	struct pref64 p;
+	char buf[PREF64_STRLEN];
+
+	if (json)
+		fputs(",\"containers\":[", out);
+	for (c = d->containers; c; c = c->next) {
+		p.plen = c->cfg.plen;
+		memcpy(p.addr, c->cfg.pref64, sizeof(p.addr));
+		if (!p.plen)
+			snprintf(buf, sizeof(buf), "none");
+		else
+			pref64_format(&p, buf, sizeof(buf));
+		if (json) {
+			fprintf(out, "%s{\"name\":", c == d->containers ? "" : ",");
+			json_str(out, c->name);
+			fputs(",\"cgroup\":", out);
+			json_str(out, c->cgroup);
+			fprintf(out, ",\"netns_cookie\":%llu,\"tcp_port\":%u,\"udp_port\":%u,"
+				"\"pref64\":\"%s\",\"own_prefix\":%s}",
+				(unsigned long long)c->cookie, ntohs(c->tcp.port),
+				ntohs(c->udp.port), buf, c->disc.have_best ? "true" : "false");
+		} else {
+			fprintf(out, "container %s: cgroup %s, relay 127.46.0.1:%u and UDP port %u "
+				"in its namespace, PREF64 %s%s\n", c->name, c->cgroup,
+				ntohs(c->tcp.port), ntohs(c->udp.port), buf,
+				c->disc.have_best ? " (its own)" : p.plen ? " (the daemon's)" : "");
+		}
+	}
+	if (json)
+		fputs("]", out);
+}
+
 /* Seconds left, or -1 for never. */
 static long long remaining_s(const struct pref64_entry *e, uint64_t now)
 {
@@ -91,6 +127,7 @@ static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 				(unsigned long long)d->dns.failures,
 				d->dns.last_error[0] ? ", last: " : "", d->dns.last_error);
 	}
+	containers_write(d, out, false);
 	fprintf(out, "policy: %u include/exclude rules, %u IPv4 routes mirrored, "
 		"IPv4 default route %s, wkp-strict %s\n", d->opt.nrules, d->routes.count,
 		d->routes.has_default ? "yes (dual-stack: nothing translated)" : "no",
@@ -138,7 +175,9 @@ static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 		fputs(i ? "," : "", out);
 		json_str(out, d->hooks.cgroups[i].path);
 	}
-	fputs("],\"pref64\":", out);
+	fputs("]", out);
+	containers_write(d, out, true);
+	fputs(",\"pref64\":", out);
 	if (d->disc.have_best)
 		fprintf(out, "{\"prefix\":\"%s\",\"source\":\"%s\"}",
 			pref64_format(&d->disc.best.p, p, sizeof(p)),

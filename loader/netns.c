@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netns.h"
+
+static int home_fd = -1;
+
+int netns_init(void)
+{
+	home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	return home_fd < 0 ? -errno : 0;
+}
+
+int netns_enter(int nsfd)
+{
+	if (nsfd < 0)
+		return 0;
+	return setns(nsfd, CLONE_NEWNET) ? -errno : 0;
+}
+
+void netns_leave(int nsfd)
+{
+	if (nsfd >= 0 && setns(home_fd, CLONE_NEWNET))
+		log_err("returning to the daemon's network namespace failed: %m");
+}
+
+int netns_socket(int nsfd, int domain, int type, int protocol)
+{
+	int fd, err;
+
+	err = netns_enter(nsfd);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	fd = socket(domain, type, protocol);
+	err = errno;
+	netns_leave(nsfd);
+	errno = err;
+	return fd;
+}
