@@ -508,35 +508,20 @@ static int start_discovery(struct daemon *d)
 	return err;
 }
 
+/* At exit: the status (counters included), line by line, into the log. */
 static void log_counters(struct daemon *d)
 {
-	static const char *const names[] = SOCK464_COUNTER_NAMES;
-	const struct relay_tcp_stats *s = &d->relay.stats;
-	__u64 v[SOCK464_CNT_MAX];
-	char line[1024];
-	int i, n = 0;
+	char *buf = NULL, *line, *save = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&buf, &size);
 
-	if (hooks_counters(&d->hooks, v))
+	if (!out)
 		return;
-	for (i = 0; i < SOCK464_CNT_MAX; i++)
-		n += snprintf(line + n, sizeof(line) - n, "%s%s=%llu", i ? " " : "",
-			      names[i], (unsigned long long)v[i]);
-	log_info("hooks: %s", line);
-	log_info("relay: accepted=%llu completed=%llu reset=%llu upstream_failed=%llu "
-		 "unknown=%llu over_limit=%llu",
-		 (unsigned long long)s->accepted, (unsigned long long)s->completed,
-		 (unsigned long long)s->reset, (unsigned long long)s->upstream_failed,
-		 (unsigned long long)s->unknown, (unsigned long long)s->over_limit);
-	log_info("udp: flows=%llu expired=%llu out=%llu in=%llu errors=%llu unknown=%llu "
-		 "over_limit=%llu aliases_freed=%llu",
-		 (unsigned long long)d->udp.stats.flows,
-		 (unsigned long long)d->udp.stats.expired,
-		 (unsigned long long)d->udp.stats.datagrams_out,
-		 (unsigned long long)d->udp.stats.datagrams_in,
-		 (unsigned long long)d->udp.stats.errors,
-		 (unsigned long long)d->udp.stats.unknown,
-		 (unsigned long long)d->udp.stats.over_limit,
-		 (unsigned long long)d->udp.stats.aliases_freed);
+	status_write(d, out, false);
+	fclose(out);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_info("%s", line);
+	free(buf);
 }
 
 int main(int argc, char **argv)

@@ -215,7 +215,7 @@ _t_on_exit() {
 		echo "not ok - $T_NAME: script exited with status $rc"
 		T_FAILED=1
 	fi
-	echo "RESULT passed=$T_PASSED failed=$T_FAILED skipped=$T_SKIPPED"
+	[[ -n ${T_NO_RESULT:-} ]] || echo "RESULT passed=$T_PASSED failed=$T_FAILED skipped=$T_SKIPPED"
 	((T_FAILED)) && exit 1
 	((rc == 77)) && exit 77
 	exit 0
