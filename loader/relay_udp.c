@@ -154,11 +154,11 @@ static void on_up(struct ev_source *src, uint32_t events)
 	for (i = 0; i < RECV_BATCH; i++) {
 		n = recv(f->up.fd, dgram, sizeof(dgram), 0);
 		if (n < 0) {
-			if (errno == ECONNREFUSED)
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNREFUSED)	/* an ICMPv6 port unreachable */
 				pass_refusal(r, f);
-			if (errno == EAGAIN || errno != EINTR)
-				break;
-			continue;
+			break;
 		}
 		iov.iov_len = n;
 		if (sendmsg(r->sock.fd, &msg, 0) == n)
