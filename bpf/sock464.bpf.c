@@ -306,14 +306,21 @@ static __always_inline int goes_native(__u64 netns, __u32 ip4, __u16 port,
 {
 	struct sock464_lpm_key key = { .prefixlen = 64 + 32, .ip4 = ip4 };
 	struct sock464_rule *r;
+	__u8 action = 0;
 
 	__builtin_memcpy(key.netns, &netns, sizeof(key.netns));
 	r = bpf_map_lookup_elem(&sock464_rules, &key);
-	if (r && r->action == SOCK464_RULE_INCLUDE) {
+	if (r) {
+		action = r->action;
+		/* an exclude for other ports: what the broader rules say */
+		if (action == SOCK464_RULE_EXCLUDE && !rule_ports_match(r, port))
+			action = r->fallback;
+	}
+	if (action == SOCK464_RULE_INCLUDE) {
 		count(SOCK464_CNT_INCLUDED);
 		return 0;
 	}
-	if (r && rule_ports_match(r, port)) {
+	if (action == SOCK464_RULE_EXCLUDE) {
 		d->counter = SOCK464_CNT_PASS_EXCLUDED;
 		return 1;
 	}

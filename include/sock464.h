@@ -98,7 +98,8 @@ struct sock464_lpm_key {
 struct sock464_rule {
 	__u8  action;		/* SOCK464_RULE_* */
 	__u8  nports;		/* exclude: 0 = every port */
-	__u16 pad;
+	__u8  fallback;		/* for the other ports: the broader rules' action */
+	__u8  pad;
 	struct {
 		__u16 lo, hi;	/* host order, inclusive */
 	} ports[SOCK464_RULE_PORTS];

@@ -355,26 +355,77 @@ static void on_net_change(int ifindex, void *arg)
 		dns64_query_kick(&d->dns);
 }
 
+/* 1 if @outer covers @inner (a shorter prefix containing it). */
+static int rule_covers(const struct policy_rule *outer, const struct policy_rule *inner)
+{
+	__u32 mask = outer->plen ? htonl(0xffffffffU << (32 - outer->plen)) : 0;
+
+	return outer->plen < inner->plen && (inner->ip4 & mask) == outer->ip4;
+}
+
+/*
+ * The trie only finds the most specific rule, so a port-limited exclude
+ * carries what applies to its other ports: the ports of broader
+ * port-limited excludes are merged in, and the first broader include or
+ * all-port exclude is its fallback.
+ */
+static void rule_entry(const struct options *o, unsigned int i,
+		       struct hooks_lpm_entry *e)
+{
+	const struct policy_rule *r = &o->rules[i], *up;
+	struct sock464_rule *v = &e->rule;
+	unsigned int j, k, best;
+	char buf[128];
+
+	memset(e, 0, sizeof(*e));
+	e->ip4 = r->ip4;
+	e->plen = r->plen;
+	v->action = r->action == RULE_EXCLUDE ? SOCK464_RULE_EXCLUDE : SOCK464_RULE_INCLUDE;
+	for (j = 0; j < r->nports; j++) {
+		v->ports[j].lo = r->ports[j].lo;
+		v->ports[j].hi = r->ports[j].hi;
+	}
+	v->nports = r->nports;
+	if (r->action != RULE_EXCLUDE || !r->nports)
+		return;
+	for (up = r;;) {
+		/* the most specific rule covering the last one */
+		best = o->nrules;
+		for (j = 0; j < o->nrules; j++)
+			if (rule_covers(&o->rules[j], up) &&
+			    (best == o->nrules || o->rules[j].plen > o->rules[best].plen))
+				best = j;
+		if (best == o->nrules)
+			return;
+		up = &o->rules[best];
+		if (up->action == RULE_INCLUDE || !up->nports) {
+			v->fallback = up->action == RULE_INCLUDE ? SOCK464_RULE_INCLUDE :
+								   SOCK464_RULE_EXCLUDE;
+			return;
+		}
+		for (k = 0; k < up->nports; k++) {
+			if (v->nports == SOCK464_RULE_PORTS) {
+				log_warn("%s: more than %d port ranges with the broader "
+					 "excludes; the rest are not applied to it",
+					 policy_rule_format(r, buf, sizeof(buf)),
+					 SOCK464_RULE_PORTS);
+				return;
+			}
+			v->ports[v->nports].lo = up->ports[k].lo;
+			v->ports[v->nports].hi = up->ports[k].hi;
+			v->nports++;
+		}
+	}
+}
+
 int publish_rules_for(struct daemon *d, uint64_t cookie)
 {
 	static struct hooks_lpm_entry e[OPT_MAX_RULES];
-	unsigned int i, j;
+	unsigned int i;
 	int err;
 
-	for (i = 0; i < d->opt.nrules; i++) {
-		const struct policy_rule *r = &d->opt.rules[i];
-
-		memset(&e[i], 0, sizeof(e[i]));
-		e[i].ip4 = r->ip4;
-		e[i].plen = r->plen;
-		e[i].rule.action = r->action == RULE_EXCLUDE ? SOCK464_RULE_EXCLUDE :
-							      SOCK464_RULE_INCLUDE;
-		e[i].rule.nports = r->nports;
-		for (j = 0; j < r->nports; j++) {
-			e[i].rule.ports[j].lo = r->ports[j].lo;
-			e[i].rule.ports[j].hi = r->ports[j].hi;
-		}
-	}
+	for (i = 0; i < d->opt.nrules; i++)
+		rule_entry(&d->opt, i, &e[i]);
 	err = hooks_set_rules(&d->hooks, cookie, e, d->opt.nrules);
 	if (err)
 		log_err("updating the include/exclude rules failed: %s", strerror(-err));

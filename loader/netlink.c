@@ -33,6 +33,9 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 		if ((ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING) &&
 		    w->on_change)
 			w->on_change(ifi->ifi_index, w->arg);
+		/* a link going down takes its routes without RTM_DELROUTE */
+		if (w->on_routes)
+			w->on_routes(w->arg);
 		break;
 	}
 	case RTM_DELLINK:
@@ -40,6 +43,8 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	case RTM_DELADDR:
 		if (w->on_change)
 			w->on_change(0, w->arg);
+		if (w->on_routes)
+			w->on_routes(w->arg);
 		break;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:

@@ -245,8 +245,10 @@ unsigned int options_list_of(const char *key)
 		return LIST_INTERFACE;
 	if (!strcmp(key, "dns64-server"))
 		return LIST_DNS64_SERVER;
-	if (!strcmp(key, "include") || !strcmp(key, "exclude"))
-		return LIST_RULES;
+	if (!strcmp(key, "exclude"))
+		return LIST_EXCLUDE;
+	if (!strcmp(key, "include"))
+		return LIST_INCLUDE;
 	return 0;
 }
 
@@ -258,8 +260,18 @@ void options_clear_lists(struct options *o, unsigned int lists)
 		o->ninterfaces = 0;
 	if (lists & LIST_DNS64_SERVER)
 		o->dns64_servers[0] = '\0';
-	if (lists & LIST_RULES)
-		o->nrules = 0;
+	if (lists & (LIST_EXCLUDE | LIST_INCLUDE)) {
+		unsigned int i, kept = 0;
+
+		for (i = 0; i < o->nrules; i++) {
+			bool gone = o->rules[i].action == RULE_EXCLUDE ?
+				    lists & LIST_EXCLUDE : lists & LIST_INCLUDE;
+
+			if (!gone)
+				o->rules[kept++] = o->rules[i];
+		}
+		o->nrules = kept;
+	}
 }
 
 static char *trim(char *s)

@@ -36,7 +36,8 @@ enum opt_list {
 	LIST_CGROUP = 1 << 0,
 	LIST_INTERFACE = 1 << 1,
 	LIST_DNS64_SERVER = 1 << 2,
-	LIST_RULES = 1 << 3,
+	LIST_EXCLUDE = 1 << 3,
+	LIST_INCLUDE = 1 << 4,
 };
 
 struct options {

@@ -348,11 +348,15 @@ stop_bg() {
 }
 
 # wait_for SECONDS CMD...   or   wait_for "SHELL CODE" [SECONDS]
+# (also wait_for SECONDS "SHELL CODE": two arguments, the second with spaces)
 # Poll every 0.1 s until the command succeeds; return 1 on timeout
 # (default 10 s; fractions allowed).
 wait_for() {
 	local t cmd=() sec frac end
-	if (($# >= 2)) && [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+	if (($# == 2)) && [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ && $2 == *[[:space:]]* ]]; then
+		t=$1			# wait_for SECONDS "SHELL CODE"
+		cmd=(eval "$2")
+	elif (($# >= 2)) && [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
 		t=$1
 		shift
 		cmd=("$@")

@@ -133,8 +133,12 @@ static void test_command_line_wins(void **state)
 	assert_string_equal(o.cgroups[0], "/c");
 	assert_false(o.have_pref64);
 	assert_int_equal(o.nrules, 1);
-	assert_int_equal(options_list_of("include"), options_list_of("exclude"));
 	assert_int_equal(options_list_of("pref64"), 0);
+	/* --include replaces the file's includes only */
+	assert_int_equal(parse("exclude 192.0.2.0/24\ninclude 203.0.113.0/24\n"), 0);
+	options_clear_lists(&o, options_list_of("include"));
+	assert_int_equal(o.nrules, 1);
+	assert_int_equal(o.rules[0].action, RULE_EXCLUDE);
 }
 
 static void test_limits(void **state)
