@@ -311,7 +311,6 @@ static void publish_netns(struct daemon *d)
 
 	d->netns.flags = d->opt.wkp_strict ? SOCK464_NS_WKP_STRICT : 0;
 	err = hooks_set_netns(&d->hooks, d->relay.netns_cookie, &d->netns);
-
 	if (err)
 		log_err("updating the network namespace map failed: %s", strerror(-err));
 }
@@ -321,7 +320,6 @@ static void publish_prefix(const struct pref64 *p, void *arg)
 {
 	struct daemon *d = arg;
 	struct container *c;
-
 	char buf[PREF64_STRLEN];
 
 	memset(d->netns.pref64, 0, sizeof(d->netns.pref64));
