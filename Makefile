@@ -8,13 +8,15 @@
 #   make demo       the self-contained demonstration
 #   make bench      the benchmarks in bench/
 #   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR= (also SBINDIR,
-#                   MANDIR, SYSTEMDUNITDIR)
+#                   MANDIR, SYSTEMDUNITDIR, LIBEXECDIR, OCIHOOKSDIR)
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+LIBEXECDIR ?= $(PREFIX)/libexec
+OCIHOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
 DESTDIR ?=
 
 CC ?= cc
@@ -55,7 +57,7 @@ endif
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all clean deps test test-build unit demo bench install
 
-all: $(BUILD)/sock464-load $(BUILD)/sock464ctl
+all: $(BUILD)/sock464-load $(BUILD)/sock464ctl $(BUILD)/sock464-oci-hook
 
 $(BUILD):
 	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
@@ -79,6 +81,10 @@ $(BUILD)/sock464-load: $(DAEMON_OBJS) $(PURE_OBJS)
 $(BUILD)/sock464ctl: ctl/sock464ctl.c loader/control.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c loader/control.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -ljson-c -o $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
@@ -129,6 +135,11 @@ install: all
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sock464.service
 	install -m 0644 man/sock464.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/sock464-load.8 man/sock464ctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(LIBEXECDIR)/sock464 $(DESTDIR)$(OCIHOOKSDIR)
+	install -m 0755 $(BUILD)/sock464-oci-hook $(DESTDIR)$(LIBEXECDIR)/sock464/
+	for f in oci/hooks.d/*.json; do \
+		sed 's|/usr/libexec/sock464|$(LIBEXECDIR)/sock464|g' $$f > $(DESTDIR)$(OCIHOOKSDIR)/$${f##*/}; \
+	done
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

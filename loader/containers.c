@@ -10,10 +10,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "containers.h"
@@ -39,169 +41,267 @@ static uint64_t netns_cookie(int nsfd)
 	return cookie;
 }
 
-/* The container's entry: its relays, its prefix or else the daemon's. */
-void container_publish(struct container *c)
+/* The namespace's entry: its relays, its prefix or else the daemon's. */
+void netns_svc_publish(struct netns_svc *ns)
 {
-	const struct discovery *own = &c->disc, *host = &c->d->disc;
+	const struct discovery *own = &ns->disc, *host = &ns->d->disc;
 	const struct pref64 *p = own->have_best ? &own->best.p :
 				 host->have_best ? &host->best.p : NULL;
 	int err;
 
-	memset(c->cfg.pref64, 0, sizeof(c->cfg.pref64));
-	c->cfg.plen = 0;
+	memset(ns->cfg.pref64, 0, sizeof(ns->cfg.pref64));
+	ns->cfg.plen = 0;
 	if (p) {
-		memcpy(c->cfg.pref64, p->addr, sizeof(c->cfg.pref64));
-		c->cfg.plen = p->plen;
+		memcpy(ns->cfg.pref64, p->addr, sizeof(ns->cfg.pref64));
+		ns->cfg.plen = p->plen;
 	}
-	c->cfg.flags = c->d->opt.wkp_strict ? SOCK464_NS_WKP_STRICT : 0;
-	err = hooks_set_netns(&c->d->hooks, c->cookie, &c->cfg);
+	ns->cfg.flags = ns->d->opt.wkp_strict ? SOCK464_NS_WKP_STRICT : 0;
+	err = hooks_set_netns(&ns->d->hooks, ns->cookie, &ns->cfg);
 	if (err)
-		log_err("container %s: updating its namespace entry failed: %s", c->name,
-			strerror(-err));
+		log_err("network namespace %llu: updating its entry failed: %s",
+			(unsigned long long)ns->cookie, strerror(-err));
 }
 
 static void on_prefix(const struct pref64 *p, void *arg)
 {
 	(void)p;
-	container_publish(arg);
+	netns_svc_publish(arg);
 }
 
 static void on_routes(void *arg)
 {
-	struct container *c = arg;
+	struct netns_svc *ns = arg;
 
-	routes_changed(&c->routes);
+	routes_changed(&ns->routes);
 }
 
 static void on_link(int ifindex, void *arg)
 {
-	struct container *c = arg;
+	struct netns_svc *ns = arg;
 
 	if (ifindex)
-		ra_listen_solicit(&c->ra, ifindex);
+		ra_listen_solicit(&ns->ra, ifindex);
 }
 
-static void container_free(struct container *c)
+/* Stop serving the namespace; its relays, entries and aliases go. */
+static void netns_svc_free(struct netns_svc *ns)
 {
-	struct daemon *d = c->d;
+	struct hooks *h = &ns->d->hooks;
 
-	if (c->attached)
-		hooks_detach(&d->hooks, c->cgroup);
-	hooks_del_netns(&d->hooks, c->cookie);
-	hooks_set_rules(&d->hooks, c->cookie, NULL, 0);
-	hooks_set_routes(&d->hooks, c->cookie, NULL, 0);
-	ra_listen_stop(&c->ra);
-	nl_watch_stop(&c->nl);
-	routes_stop(&c->routes);
-	discovery_fini(&c->disc);
-	relay_udp_stop(&c->udp);
-	relay_tcp_stop(&c->tcp);
-	if (c->nsfd >= 0)
-		close(c->nsfd);
-	free(c);
+	hooks_del_netns(h, ns->cookie);
+	hooks_set_rules(h, ns->cookie, NULL, 0);
+	hooks_set_routes(h, ns->cookie, NULL, 0);
+	hooks_alias_flush(h, ns->cookie);
+	ra_listen_stop(&ns->ra);
+	nl_watch_stop(&ns->nl);
+	routes_stop(&ns->routes);
+	discovery_fini(&ns->disc);
+	relay_udp_stop(&ns->udp);
+	relay_tcp_stop(&ns->tcp);
+	close(ns->nsfd);
+	free(ns);
+}
+
+/* Start serving the namespace @nsfd (consumed) with @cookie. */
+static struct netns_svc *netns_svc_new(struct daemon *d, int nsfd, uint64_t cookie,
+				       const char *name, const struct pref64 *prefix,
+				       FILE *out)
+{
+	struct netns_svc *ns = calloc(1, sizeof(*ns));
+	int err;
+
+	if (!ns) {
+		close(nsfd);
+		fprintf(out, "error: container %s: out of memory\n", name);
+		return NULL;
+	}
+	ns->d = d;
+	ns->nsfd = nsfd;
+	ns->cookie = cookie;
+	ns->ra.src.fd = -1;
+	discovery_init(&ns->disc, &d->loop, on_prefix, ns);
+	snprintf(ns->disc.label, sizeof(ns->disc.label), "container %s: ", name);
+	err = relay_tcp_start(&ns->tcp, &d->loop, &d->hooks, d->opt.max_conns, nsfd);
+	if (!err)
+		err = relay_udp_start(&ns->udp, &d->loop, &d->hooks, cookie,
+				      d->opt.max_udp_flows, d->opt.udp_idle_s, nsfd);
+	if (err) {
+		fprintf(out, "error: container %s: starting its relays failed: %s\n", name,
+			strerror(-err));
+		goto fail;
+	}
+	ns->cfg.tcp_port = ns->tcp.port;
+	ns->cfg.relay_ip4 = ns->tcp.addr;
+	ns->cfg.udp_port = ns->udp.port;
+	ns->routes = (struct routes){ .loop = &d->loop, .hooks = &d->hooks,
+				      .netns = cookie, .netns_fd = nsfd };
+	ns->nl.on_routes = on_routes;
+	ns->nl.on_change = on_link;
+	ns->nl.arg = ns;
+	err = netns_enter(nsfd);	/* its netlink socket watches its namespace */
+	if (!err) {
+		err = nl_watch_start(&ns->nl, &d->loop);
+		netns_leave(nsfd);
+	}
+	if (!err)
+		err = routes_sync(&ns->routes);
+	if (!err)
+		err = publish_rules_for(d, cookie);
+	if (err) {
+		fprintf(out, "error: container %s: policy: %s\n", name, strerror(-err));
+		goto fail;
+	}
+	if (prefix)
+		discovery_learn(&ns->disc, prefix, PREF64_STATIC, 0, PREF64_NEVER_S);
+	else if (!d->opt.no_ra && ra_listen_start(&ns->ra, &d->loop, &ns->disc, nsfd))
+		log_warn("container %s: no RA discovery; using the daemon's prefix", name);
+	netns_svc_publish(ns);
+	ns->next = d->namespaces;
+	d->namespaces = ns;
+	return ns;
+fail:
+	netns_svc_free(ns);
+	return NULL;
+}
+
+/*
+ * The container's cgroup as the daemon sees it: /proc/PID/cgroup under the
+ * daemon's cgroup v2 mount, which is right whatever mount namespace the
+ * hook ran in; @given if that cannot be read.
+ */
+static void container_cgroup(int pid, const char *given, char *out, size_t len)
+{
+	char path[64], line[PATH_MAX], mnt[PATH_MAX];
+	struct stat st;
+	FILE *f;
+	int n;
+
+	snprintf(out, len, "%s", given);
+	hooks_cgroup2_mount(mnt, sizeof(mnt));
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (mnt[0] && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		n = snprintf(out, len, "%s%s", mnt, strcmp(line + 3, "/") ? line + 3 : "");
+		if (n >= (int)len || stat(out, &st) || !S_ISDIR(st.st_mode))
+			snprintf(out, len, "%s", given);
+		break;
+	}
+	fclose(f);
 }
 
 int container_serve(struct daemon *d, const char *name, int pid,
 		    const char *cgroup, const char *prefix, FILE *out)
 {
+	struct netns_svc *ns = NULL;
 	struct container *c;
 	char path[64], why[160];
 	struct pref64 p;
-	int err;
+	uint64_t cookie;
+	int nsfd, err;
 
 	for (c = d->containers; c; c = c->next)
 		if (!strcmp(c->name, name)) {
 			fprintf(out, "error: container %s is served already\n", name);
 			return -EEXIST;
 		}
-	if (strlen(name) >= sizeof(c->name) || strlen(cgroup) >= sizeof(c->cgroup)) {
-		fprintf(out, "error: container name or cgroup path too long\n");
+	if (strlen(name) >= sizeof(c->name)) {
+		fprintf(out, "error: container name too long\n");
 		return -ENAMETOOLONG;
 	}
 	if (prefix && pref64_parse(prefix, &p, why, sizeof(why))) {
 		fprintf(out, "error: prefix %s: %s\n", prefix, why);
 		return -EINVAL;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->d = d;
-	c->ra.src.fd = -1;
-	c->tcp.listener.fd = -1;
-	c->udp.sock.fd = -1;
-	c->udp.icmp_fd = -1;
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	snprintf(c->cgroup, sizeof(c->cgroup), "%s", cgroup);
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	c->nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->nsfd < 0) {
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
 		err = -errno;
-		fprintf(out, "error: container %s: opening %s failed: %s\n", name, path,
-			strerror(-err));
-		goto fail;
+		fprintf(out, "error: container %s: opening %s failed: %s%s\n", name, path,
+			strerror(-err), err == -EACCES ? " (the daemon needs CAP_SYS_PTRACE)" : "");
+		return err;
 	}
-	c->cookie = netns_cookie(c->nsfd);
-	if (!c->cookie || c->cookie == d->relay.netns_cookie) {
-		err = -EINVAL;
-		fprintf(out, "error: container %s: %s\n", name, c->cookie ?
-			"it shares the daemon's network namespace; that one is served already" :
-			"cannot read its network namespace");
-		goto fail;
+	cookie = netns_cookie(nsfd);
+	if (!cookie) {
+		close(nsfd);
+		fprintf(out, "error: container %s: cannot read its network namespace "
+			"(the daemon needs CAP_SYS_ADMIN)\n", name);
+		return -EINVAL;
 	}
-	err = relay_tcp_start(&c->tcp, &d->loop, &d->hooks, d->opt.max_conns, c->nsfd);
-	if (!err)
-		err = relay_udp_start(&c->udp, &d->loop, &d->hooks, c->cookie,
-				      d->opt.max_udp_flows, d->opt.udp_idle_s, c->nsfd);
-	if (err) {
-		fprintf(out, "error: container %s: starting its relays failed: %s\n", name,
-			strerror(-err));
-		goto fail;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(nsfd);
+		return -ENOMEM;
 	}
-	c->cfg.tcp_port = c->tcp.port;
-	c->cfg.relay_ip4 = c->tcp.addr;
-	c->cfg.udp_port = c->udp.port;
-	c->routes = (struct routes){ .loop = &d->loop, .hooks = &d->hooks,
-				     .netns = c->cookie, .netns_fd = c->nsfd };
-	discovery_init(&c->disc, &d->loop, on_prefix, c);
-	snprintf(c->disc.label, sizeof(c->disc.label), "container %s: ", name);
-	c->nl.on_routes = on_routes;
-	c->nl.on_change = on_link;
-	c->nl.arg = c;
-	err = netns_enter(c->nsfd);	/* its netlink socket watches its namespace */
-	if (!err) {
-		err = nl_watch_start(&c->nl, &d->loop);
-		netns_leave(c->nsfd);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	container_cgroup(pid, cgroup, c->cgroup, sizeof(c->cgroup));
+
+	if (cookie == d->relay.netns_cookie) {
+		close(nsfd);	/* host network: the daemon's own relays */
+	} else {
+		for (ns = d->namespaces; ns && ns->cookie != cookie; ns = ns->next)
+			;
+		if (ns) {
+			close(nsfd);	/* a pod: its namespace is served already */
+			if (prefix)
+				log_warn("container %s: its namespace is served already; "
+					 "prefix %s not applied", name, prefix);
+		} else {
+			ns = netns_svc_new(d, nsfd, cookie, name, prefix ? &p : NULL, out);
+			if (!ns) {
+				free(c);
+				return -EIO;
+			}
+		}
+		ns->refs++;
 	}
-	if (!err)
-		err = routes_sync(&c->routes);
-	if (!err)
-		err = publish_rules_for(d, c->cookie);
-	if (err) {
-		fprintf(out, "error: container %s: policy: %s\n", name, strerror(-err));
-		goto fail;
-	}
-	if (prefix)
-		discovery_learn(&c->disc, &p, PREF64_STATIC, 0, PREF64_NEVER_S);
-	else if (!d->opt.no_ra && ra_listen_start(&c->ra, &d->loop, &c->disc, c->nsfd))
-		log_warn("container %s: no RA discovery; using the daemon's prefix", name);
-	container_publish(c);
-	err = hooks_attach(&d->hooks, cgroup, HOOKS_ALL);
+	c->ns = ns;
+	err = hooks_attach(&d->hooks, c->cgroup, HOOKS_ALL);
 	if (err) {
 		fprintf(out, "error: container %s: attaching to %s failed: %s\n", name,
-			cgroup, strerror(-err));
-		goto fail;
+			c->cgroup, strerror(-err));
+		if (ns && !--ns->refs) {
+			struct netns_svc **pp = &d->namespaces;
+
+			while (*pp != ns)
+				pp = &(*pp)->next;
+			*pp = ns->next;
+			netns_svc_free(ns);
+		}
+		free(c);
+		return err;
 	}
-	c->attached = true;
 	c->next = d->containers;
 	d->containers = c;
-	log_info("serving container %s: cgroup %s, relays on 127.46.0.1:%u and UDP port %u "
-		 "in its network namespace, PREF64 %s", name, cgroup, ntohs(c->tcp.port),
-		 ntohs(c->udp.port), prefix ? prefix : "from its RAs, else the daemon's");
+	if (ns)
+		log_info("serving container %s: cgroup %s, relays on 127.46.0.1:%u and UDP "
+			 "port %u in its network namespace (%u container%s), PREF64 %s",
+			 name, c->cgroup, ntohs(ns->tcp.port), ntohs(ns->udp.port), ns->refs,
+			 ns->refs == 1 ? "" : "s",
+			 prefix ? prefix : "from its RAs, else the daemon's");
+	else
+		log_info("serving container %s: cgroup %s, in the daemon's network namespace",
+			 name, c->cgroup);
 	fprintf(out, "serving %s\n", name);
 	return 0;
-fail:
-	container_free(c);
-	return err;
+}
+
+static void container_free(struct daemon *d, struct container *c)
+{
+	struct netns_svc **pp;
+
+	hooks_detach(&d->hooks, c->cgroup);
+	if (c->ns && !--c->ns->refs) {
+		for (pp = &d->namespaces; *pp != c->ns; pp = &(*pp)->next)
+			;
+		*pp = c->ns->next;
+		netns_svc_free(c->ns);
+	}
+	free(c);
 }
 
 int container_unserve(struct daemon *d, const char *name, FILE *out)
@@ -211,7 +311,7 @@ int container_unserve(struct daemon *d, const char *name, FILE *out)
 	for (pp = &d->containers; (c = *pp); pp = &c->next)
 		if (!strcmp(c->name, name)) {
 			*pp = c->next;
-			container_free(c);
+			container_free(d, c);
 			log_info("no longer serving container %s", name);
 			fprintf(out, "unserved %s\n", name);
 			return 0;
@@ -222,10 +322,10 @@ int container_unserve(struct daemon *d, const char *name, FILE *out)
 
 void containers_reap(struct daemon *d)
 {
-	struct container *c;
+	struct netns_svc *ns;
 
-	for (c = d->containers; c; c = c->next)
-		relay_tcp_reap(&c->tcp);
+	for (ns = d->namespaces; ns; ns = ns->next)
+		relay_tcp_reap(&ns->tcp);
 }
 
 void containers_stop(struct daemon *d)
@@ -234,6 +334,6 @@ void containers_stop(struct daemon *d)
 
 	while ((c = d->containers)) {
 		d->containers = c->next;
-		container_free(c);
+		container_free(d, c);
 	}
 }

@@ -2,7 +2,9 @@
 /*
  * Containers served in their own network namespaces, through the control
  * requests "serve-container NAME PID CGROUP [PREFIX/LEN]" and
- * "unserve-container NAME" (what sock464-oci-hook sends).
+ * "unserve-container NAME" (what sock464-oci-hook sends).  Containers
+ * that share a namespace (a pod) share its service; a container in the
+ * daemon's own namespace (host network) uses the daemon's relays.
  */
 #ifndef SOCK464_CONTAINERS_H
 #define SOCK464_CONTAINERS_H
@@ -22,20 +24,26 @@
 
 struct daemon;
 
+/* A served network namespace other than the daemon's. */
+struct netns_svc {
+	int nsfd;
+	uint64_t cookie;
+	unsigned int refs;		/* containers in it */
+	struct daemon *d;
+	struct relay_tcp tcp;		/* relays inside it */
+	struct relay_udp udp;
+	struct routes routes;		/* its routes, for the policy */
+	struct nl_watch nl;		/* its route and link events */
+	struct discovery disc;		/* its own prefix, if any */
+	struct ra_listen ra;
+	struct sock464_netns cfg;	/* its entry for the hooks */
+	struct netns_svc *next;
+};
+
 struct container {
 	char name[128];
 	char cgroup[OPT_PATH_MAX];
-	int nsfd;			/* its network namespace */
-	uint64_t cookie;		/* and that namespace's cookie */
-	bool attached;
-	struct daemon *d;
-	struct relay_tcp tcp;
-	struct relay_udp udp;
-	struct routes routes;
-	struct discovery disc;		/* its own prefix, if any */
-	struct ra_listen ra;
-	struct nl_watch nl;		/* its routes and links */
-	struct sock464_netns cfg;
+	struct netns_svc *ns;		/* NULL: the daemon's own namespace */
 	struct container *next;
 };
 
@@ -43,8 +51,8 @@ struct container {
 int container_serve(struct daemon *d, const char *name, int pid,
 		    const char *cgroup, const char *prefix, FILE *out);
 int container_unserve(struct daemon *d, const char *name, FILE *out);
-/* Its namespace entry again (the daemon's prefix or settings changed). */
-void container_publish(struct container *c);
+/* A namespace's entry again (the daemon's prefix or settings changed). */
+void netns_svc_publish(struct netns_svc *ns);
 void containers_reap(struct daemon *d);
 void containers_stop(struct daemon *d);
 

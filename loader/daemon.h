@@ -41,7 +41,8 @@ struct daemon {
 	struct trace trace;
 	struct ev_source signals;
 	struct sock464_netns netns;	/* what the hooks see for our namespace */
-	struct container *containers;	/* other namespaces served */
+	struct container *containers;	/* served through serve-container */
+	struct netns_svc *namespaces;	/* their namespaces, other than ours */
 	uint64_t started_ms;
 };
 

@@ -141,8 +141,7 @@ fail:
 	return err;
 }
 
-/* Where cgroup v2 is mounted, for error messages; "" if nowhere. */
-static void cgroup2_mount(char *buf, size_t len)
+void hooks_cgroup2_mount(char *buf, size_t len)
 {
 	char line[4096], dir[4096], type[64];
 	FILE *f = fopen("/proc/self/mounts", "re");
@@ -174,7 +173,7 @@ int hooks_open_cgroup(const char *path)
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		return fd;
 	close(fd);
-	cgroup2_mount(mnt, sizeof(mnt));
+	hooks_cgroup2_mount(mnt, sizeof(mnt));
 	if (mnt[0])
 		log_err("--cgroup %s: not a cgroup v2 directory (cgroup v2 is mounted at %s)",
 			path, mnt);
@@ -209,6 +208,7 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 	if (fd < 0)
 		return fd;
 	cg = &h->cgroups[h->ncgroups++];
+	memset(cg, 0, sizeof(*cg));
 	cg->path = strdup(path);
 
 	bpf_object__for_each_program(prog, h->skel->obj) {
@@ -246,6 +246,8 @@ int hooks_detach(struct hooks *h, const char *path)
 		if (!strcmp(h->cgroups[i].path, path)) {
 			cgroup_detach(&h->cgroups[i]);
 			h->cgroups[i] = h->cgroups[--h->ncgroups];
+			/* the last slot was moved, not freed: forget it there */
+			memset(&h->cgroups[h->ncgroups], 0, sizeof(h->cgroups[0]));
 			return 0;
 		}
 	return -ENOENT;
@@ -536,4 +538,26 @@ const char *hooks_cgroup_path(struct hooks *h, __u64 cgid)
 			return cg_found;
 		}
 	return "?";
+}
+
+/* Remove every UDP destination and alias of namespace @netns. */
+void hooks_alias_flush(struct hooks *h, __u64 netns)
+{
+	int dfd = bpf_map__fd(h->skel->maps.sock464_udp_dst);
+	int afd = bpf_map__fd(h->skel->maps.sock464_alias);
+	struct sock464_udp_dst key, next;
+	struct sock464_udp_alias val;
+	struct sock464_alias_key akey = { .netns = netns };
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(dfd, prev, &next) == 0) {
+		key = next;
+		if (key.netns == netns && !bpf_map_lookup_elem(dfd, &key, &val)) {
+			bpf_map_delete_elem(dfd, &key);
+			akey.alias = val.alias;
+			bpf_map_delete_elem(afd, &akey);
+			continue;	/* deleted: the walk goes on from the start */
+		}
+		prev = &key;
+	}
 }

@@ -44,6 +44,8 @@ enum hooks_set { HOOKS_ALL, HOOKS_COMPLEMENT };
 const char *hooks_attach_name(const struct bpf_program *prog);
 /* 1 if systemd 252's BPFProgram= accepts this attach type name. */
 int hooks_systemd_can_attach(const char *name);
+/* Where cgroup v2 is mounted; "" if nowhere. */
+void hooks_cgroup2_mount(char *buf, size_t len);
 /* Open @path if it is a cgroup v2 directory; errors are logged. */
 int hooks_open_cgroup(const char *path);
 /* Attach programs (@set) to the cgroup v2 directory @path. */
@@ -74,6 +76,8 @@ int hooks_alias_expire(struct hooks *h, __u64 netns, __u64 idle_before_ns,
 		       int (*busy)(__u32 alias, void *arg), void *arg,
 		       struct sock464_alias_key **retire, unsigned int *nretire);
 void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key);
+/* Remove every UDP destination and alias of namespace @netns. */
+void hooks_alias_flush(struct hooks *h, __u64 netns);
 
 /* One IPv4 prefix and what the policy tries hold for it. */
 struct hooks_lpm_entry {

@@ -26,7 +26,7 @@
 #define FDS_PER_CONN 6
 
 static const char usage_text[] =
-"Usage: sock464-load [--config FILE] --cgroup PATH [--cgroup PATH ...] [OPTIONS]\n"
+"Usage: sock464-load [--config FILE] [--cgroup PATH ...] [OPTIONS]\n"
 "       sock464-load --check-config [--config FILE] [OPTIONS]\n"
 "\n"
 "Translate the IPv4 connections of every process in the given cgroups to\n"
@@ -189,11 +189,6 @@ static int load_settings(struct daemon *d, struct options *o)
 		log_err("unexpected argument '%s'", d->argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->ncgroups) {
-		log_err("no cgroup given (--cgroup or 'cgroup' in %s): say which to serve",
-			d->config);
-		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -319,7 +314,7 @@ static void publish_netns(struct daemon *d)
 static void publish_prefix(const struct pref64 *p, void *arg)
 {
 	struct daemon *d = arg;
-	struct container *c;
+	struct netns_svc *ns;
 	char buf[PREF64_STRLEN];
 
 	memset(d->netns.pref64, 0, sizeof(d->netns.pref64));
@@ -329,8 +324,8 @@ static void publish_prefix(const struct pref64 *p, void *arg)
 		d->netns.plen = p->plen;
 	}
 	publish_netns(d);
-	for (c = d->containers; c; c = c->next)
-		container_publish(c);	/* those without a prefix of their own */
+	for (ns = d->namespaces; ns; ns = ns->next)
+		netns_svc_publish(ns);	/* those without a prefix of their own */
 	notify("STATUS=PREF64 %s", p ? pref64_format(p, buf, sizeof(buf)) :
 	       "none: translated connects fail with ENETUNREACH");
 }
@@ -433,11 +428,11 @@ int publish_rules_for(struct daemon *d, uint64_t cookie)
 /* The rules for every namespace served; the hooks' other settings. */
 static int publish_rules(struct daemon *d)
 {
-	struct container *c;
+	struct netns_svc *ns;
 	int err = publish_rules_for(d, d->relay.netns_cookie);
 
-	for (c = d->containers; c && !err; c = c->next)
-		err = publish_rules_for(d, c->cookie);
+	for (ns = d->namespaces; ns && !err; ns = ns->next)
+		err = publish_rules_for(d, ns->cookie);
 	if (!err)
 		err = hooks_set_pass_unserved(&d->hooks, d->opt.pass_unserved);
 	return err;
@@ -470,7 +465,7 @@ static void reload(struct daemon *d)
 {
 	static struct options n;
 	struct options *o = &d->opt;
-	struct container *c;
+	struct netns_svc *ns;
 	unsigned int i;
 
 	log_info("SIGHUP: reading %s and the command line again", d->config);
@@ -511,8 +506,8 @@ static void reload(struct daemon *d)
 	memcpy(o->cgroups, n.cgroups, sizeof(n.cgroups));
 	o->ncgroups = n.ncgroups;
 	publish_netns(d);
-	for (c = d->containers; c; c = c->next)
-		container_publish(c);
+	for (ns = d->namespaces; ns; ns = ns->next)
+		netns_svc_publish(ns);
 	if (!publish_rules(d))
 		log_info("settings applied: %u include/exclude rules, wkp-strict %s",
 			 o->nrules, o->wkp_strict ? "yes" : "no");
@@ -602,6 +597,9 @@ int main(int argc, char **argv)
 	}
 	if (d.opt.verbose)
 		log_threshold = LOG_DEBUG;
+	if (!d.opt.ncgroups)
+		log_info("no cgroup given (--cgroup, or 'cgroup' in %s): serving only what is "
+			 "attached later (sock464ctl attach, containers)", d.config);
 	check_pid_namespace();
 	raise_fd_limit(&d.opt);
 	d.started_ms = loop_now_ms();

@@ -31,18 +31,22 @@ static void json_str(FILE *out, const char *s)
 static void containers_write(const struct daemon *d, FILE *out, bool json)
 {
 	const struct container *c;
+	const struct netns_svc *ns;
 	struct pref64 p;
 	char buf[PREF64_STRLEN];
 
 	if (json)
 		fputs(",\"containers\":[", out);
 	for (c = d->containers; c; c = c->next) {
-		p.plen = c->cfg.plen;
-		memcpy(p.addr, c->cfg.pref64, sizeof(p.addr));
-		if (!p.plen)
-			snprintf(buf, sizeof(buf), "none");
-		else
+		ns = c->ns;
+		snprintf(buf, sizeof(buf), "the daemon's");
+		if (ns && ns->cfg.plen) {
+			p.plen = ns->cfg.plen;
+			memcpy(p.addr, ns->cfg.pref64, sizeof(p.addr));
 			pref64_format(&p, buf, sizeof(buf));
+		} else if (ns) {
+			snprintf(buf, sizeof(buf), "none");
+		}
 		if (json) {
 			fprintf(out, "%s{\"name\":", c == d->containers ? "" : ",");
 			json_str(out, c->name);
@@ -50,13 +54,19 @@ static void containers_write(const struct daemon *d, FILE *out, bool json)
 			json_str(out, c->cgroup);
 			fprintf(out, ",\"netns_cookie\":%llu,\"tcp_port\":%u,\"udp_port\":%u,"
 				"\"pref64\":\"%s\",\"own_prefix\":%s}",
-				(unsigned long long)c->cookie, ntohs(c->tcp.port),
-				ntohs(c->udp.port), buf, c->disc.have_best ? "true" : "false");
-		} else {
+				(unsigned long long)(ns ? ns->cookie : d->relay.netns_cookie),
+				ntohs(ns ? ns->tcp.port : d->relay.port),
+				ntohs(ns ? ns->udp.port : d->udp.port), buf,
+				ns && ns->disc.have_best ? "true" : "false");
+		} else if (ns) {
 			fprintf(out, "container %s: cgroup %s, relay 127.46.0.1:%u and UDP port %u "
-				"in its namespace, PREF64 %s%s\n", c->name, c->cgroup,
-				ntohs(c->tcp.port), ntohs(c->udp.port), buf,
-				c->disc.have_best ? " (its own)" : p.plen ? " (the daemon's)" : "");
+				"in its namespace (%u container%s), PREF64 %s%s\n", c->name,
+				c->cgroup, ntohs(ns->tcp.port), ntohs(ns->udp.port), ns->refs,
+				ns->refs == 1 ? "" : "s", buf,
+				ns->disc.have_best ? " (its own)" : ns->cfg.plen ? " (the daemon's)" : "");
+		} else {
+			fprintf(out, "container %s: cgroup %s, in the daemon's network namespace\n",
+				c->name, c->cgroup);
 		}
 	}
 	if (json)

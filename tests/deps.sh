@@ -6,10 +6,10 @@ set -euo pipefail
 pkgs=(
 	# build
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-	libc-ares-dev libmnl-dev pkg-config libc6-dev
+	libc-ares-dev libmnl-dev libjson-c-dev pkg-config libc6-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev iproute2 tayga unbound dnsutils curl wget
-	busybox-static iperf3 python3 util-linux procps systemd man-db
+	busybox-static iperf3 python3 util-linux procps systemd man-db crun
 )
 missing=()
 for p in "${pkgs[@]}"; do

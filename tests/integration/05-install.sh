@@ -5,7 +5,7 @@
 t_begin "make install PREFIX=/usr DESTDIR=..."
 dest=$T_TMP/dest
 assert_ok make -s -C "$T_ROOT" install PREFIX=/usr DESTDIR="$dest" &&
-	assert_eq "/etc/sock464/sock464.conf.example /usr/lib/systemd/system/sock464.service /usr/sbin/sock464-load /usr/sbin/sock464ctl /usr/share/man/man5/sock464.conf.5 /usr/share/man/man8/sock464-load.8 /usr/share/man/man8/sock464ctl.8" \
+	assert_eq "/etc/sock464/sock464.conf.example /usr/lib/systemd/system/sock464.service /usr/libexec/sock464/sock464-oci-hook /usr/sbin/sock464-load /usr/sbin/sock464ctl /usr/share/containers/oci/hooks.d/sock464-create.json /usr/share/containers/oci/hooks.d/sock464-poststop.json /usr/share/man/man5/sock464.conf.5 /usr/share/man/man8/sock464-load.8 /usr/share/man/man8/sock464ctl.8" \
 		"$(cd "$dest" && find . -type f | sed 's/^\.//' | sort | xargs)" \
 		"installed files" &&
 	assert_ok test -x "$dest/usr/sbin/sock464-load" &&
