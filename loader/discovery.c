@@ -31,12 +31,12 @@ static void log_entry(const struct discovery *d, const char *what,
 
 static void log_expired(const struct pref64_entry *e, void *arg)
 {
-	log_entry(arg, "expired", e, 0);
+	log_entry(arg, "expired", e, loop_now_ms());
 }
 
 static void log_dropped(const struct pref64_entry *e, void *arg)
 {
-	log_entry(arg, "no longer in the DNS64 answer", e, 0);
+	log_entry(arg, "no longer in the DNS64 answer", e, loop_now_ms());
 }
 
 static void on_expiry(struct timer *t);
@@ -96,10 +96,11 @@ void discovery_fini(struct discovery *d)
 	timer_cancel(d->loop, &d->expiry);
 }
 
-void discovery_learn(struct discovery *d, const struct pref64 *p,
-		     enum pref64_source src, int ifindex, uint32_t lifetime_s)
+/* Learn one prefix at time @now, without choosing again yet. */
+static void learn_one(struct discovery *d, const struct pref64 *p,
+		      enum pref64_source src, int ifindex, uint32_t lifetime_s,
+		      uint64_t now)
 {
-	uint64_t now = loop_now_ms();
 	struct pref64_entry e = { .p = *p, .src = src, .ifindex = ifindex };
 	char buf[PREF64_STRLEN], why[160], ifn[16];
 
@@ -130,6 +131,28 @@ void discovery_learn(struct discovery *d, const struct pref64 *p,
 	case PREF64_IGNORED:
 		break;
 	}
+}
+
+void discovery_learn(struct discovery *d, const struct pref64 *p,
+		     enum pref64_source src, int ifindex, uint32_t lifetime_s)
+{
+	learn_one(d, p, src, ifindex, lifetime_s, loop_now_ms());
+	reselect(d);
+}
+
+/*
+ * All the prefixes of one announcement (an RA's options) at one time, and
+ * one choice after them, so that the one in use never flips in between.
+ */
+void discovery_learn_many(struct discovery *d, const struct pref64 *p,
+			  const uint32_t *lifetime_s, unsigned int n,
+			  enum pref64_source src, int ifindex)
+{
+	uint64_t now = loop_now_ms();
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		learn_one(d, &p[i], src, ifindex, lifetime_s[i], now);
 	reselect(d);
 }
 
@@ -140,7 +163,7 @@ void discovery_dns64_answer(struct discovery *d, const struct pref64 *p,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		discovery_learn(d, &p[i], PREF64_DNS64, 0, ttl_s);
+		learn_one(d, &p[i], PREF64_DNS64, 0, ttl_s, now);
 	pref64_set_forget_older(&d->set, PREF64_DNS64, now, log_dropped, d);
 	reselect(d);
 }

@@ -30,6 +30,10 @@ void discovery_fini(struct discovery *d);
 /* One prefix from one source; lifetime 0 withdraws it. */
 void discovery_learn(struct discovery *d, const struct pref64 *p,
 		     enum pref64_source src, int ifindex, uint32_t lifetime_s);
+/* The prefixes of one RA, learned at one time, then one choice. */
+void discovery_learn_many(struct discovery *d, const struct pref64 *p,
+			  const uint32_t *lifetime_s, unsigned int n,
+			  enum pref64_source src, int ifindex);
 /*
  * A complete DNS64 answer: these prefixes, valid for @ttl_s; DNS64
  * prefixes not in it are dropped.

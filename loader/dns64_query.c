@@ -89,7 +89,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	struct dns64_prefix found[MAX_PREFIXES];
 	struct pref64 p[MAX_PREFIXES];
 	size_t n, i;
-	uint32_t ttl, again;
+	uint32_t ttl;
 	int err;
 
 	(void)timeouts;
@@ -129,8 +129,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		ttl = MIN_LIFETIME_S;
 	discovery_dns64_answer(q->disc, p, n, ttl);
 	/* Ask again before the answer expires: at 90% of its TTL. */
-	again = ttl - ttl / 10;
-	schedule(q, (uint64_t)again * 1000);
+	schedule(q, (uint64_t)ttl * 900);
 }
 
 static void ask(struct dns64_query *q)

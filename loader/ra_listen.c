@@ -54,14 +54,16 @@ int ra_listen_wants(const struct ra_listen *r, int ifindex)
 static void learn_all(struct ra_listen *r, int ifindex,
 		      const struct ra_pref64 *opt, size_t n)
 {
-	struct pref64 p;
+	struct pref64 p[RA_MAX_PREF64];
+	uint32_t lifetime[RA_MAX_PREF64];
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		memcpy(p.addr, opt[i].prefix, sizeof(p.addr));
-		p.plen = opt[i].plen;
-		discovery_learn(r->disc, &p, PREF64_RA, ifindex, opt[i].lifetime_s);
+	for (i = 0; i < n && i < RA_MAX_PREF64; i++) {
+		memcpy(p[i].addr, opt[i].prefix, sizeof(p[i].addr));
+		p[i].plen = opt[i].plen;
+		lifetime[i] = opt[i].lifetime_s;
 	}
+	discovery_learn_many(r->disc, p, lifetime, i, PREF64_RA, ifindex);
 }
 
 void ra_listen_kernel_options(struct ra_listen *r, int ifindex,

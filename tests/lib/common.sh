@@ -324,6 +324,7 @@ start_bg() {
 	local var=$1 pid log
 	shift
 	log=$T_TMP/$var.log
+	: >"$log"	# a reused name must not show the last process's lines
 	(
 		_T_IN_BG=1
 		trap - EXIT INT TERM HUP
