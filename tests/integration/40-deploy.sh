@@ -145,6 +145,19 @@ expect_fail setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" --control 
 	assert_contains "$T_ERR" "only root may use it"
 t_pass
 
+t_begin "a served cgroup's process in a namespace nobody serves: refused, or native with pass"
+# The router namespace has a native IPv4 route to the server, but no relay.
+expect_fail run_in_cg "$CG_A" "$NS_R" python3 "$TCPCLIENT" --family 4 --timeout 5 \
+	--connect "$SERVER4" 9001 connect && assert_contains "$T_OUT" "ERR ENETUNREACH"
+assert_match "$(ctl status)" "refuse_no_relay=[1-9]"
+stop_pid "$DAEMON"
+start_daemon --unserved-netns pass || t_fail "daemon"
+assert_ok run_in_cg "$CG_A" "$NS_R" python3 "$TCPCLIENT" --family 4 --timeout 5 \
+	--connect "$SERVER4" 9001 --expect-local "$SERVER4" whoami &&
+	assert_contains "$T_OUT" "peer=$ROUTER4:"	# native: from the router's own address
+assert_match "$(ctl status)" "pass_unserved=[1-9]"
+t_pass
+
 t_begin "Type=notify: READY=1 once serving, STATUS with the prefix, STOPPING=1"
 stop_pid "$DAEMON"
 start_bg NOTIFY python3 -c '
