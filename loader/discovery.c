@@ -73,6 +73,24 @@ static void reselect(struct discovery *d)
 	d->publish(&best->p, d->arg);
 }
 
+/*
+ * News of prefixes comes in bursts: one RA heard on the raw socket and, one
+ * message per option, from the kernel.  Choosing once the burst is over
+ * keeps the prefix in use from flipping between its parts.
+ */
+#define SETTLE_MS 10
+
+static void on_settle(struct timer *t)
+{
+	reselect(container_of(t, struct discovery, settle));
+}
+
+static void reselect_soon(struct discovery *d)
+{
+	if (!d->settle.armed)
+		timer_arm(d->loop, &d->settle, on_settle, SETTLE_MS);
+}
+
 static void on_expiry(struct timer *t)
 {
 	struct discovery *d = container_of(t, struct discovery, expiry);
@@ -94,6 +112,7 @@ void discovery_init(struct discovery *d, struct loop *l,
 void discovery_fini(struct discovery *d)
 {
 	timer_cancel(d->loop, &d->expiry);
+	timer_cancel(d->loop, &d->settle);
 }
 
 /* Learn one prefix at time @now, without choosing again yet. */
@@ -137,7 +156,10 @@ void discovery_learn(struct discovery *d, const struct pref64 *p,
 		     enum pref64_source src, int ifindex, uint32_t lifetime_s)
 {
 	learn_one(d, p, src, ifindex, lifetime_s, loop_now_ms());
-	reselect(d);
+	if (src == PREF64_STATIC)
+		reselect(d);	/* at start-up and SIGHUP: in use before READY=1 */
+	else
+		reselect_soon(d);
 }
 
 /*
@@ -153,7 +175,7 @@ void discovery_learn_many(struct discovery *d, const struct pref64 *p,
 
 	for (i = 0; i < n; i++)
 		learn_one(d, &p[i], src, ifindex, lifetime_s[i], now);
-	reselect(d);
+	reselect_soon(d);
 }
 
 void discovery_dns64_answer(struct discovery *d, const struct pref64 *p,
@@ -165,5 +187,5 @@ void discovery_dns64_answer(struct discovery *d, const struct pref64 *p,
 	for (i = 0; i < n; i++)
 		learn_one(d, &p[i], PREF64_DNS64, 0, ttl_s, now);
 	pref64_set_forget_older(&d->set, PREF64_DNS64, now, log_dropped, d);
-	reselect(d);
+	reselect_soon(d);
 }

@@ -14,6 +14,7 @@ struct discovery {
 	struct loop *loop;
 	struct pref64_set set;
 	struct timer expiry;
+	struct timer settle;			/* one choice after a burst of news */
 	struct pref64_entry best;		/* copy of the one in use */
 	char label[160];			/* "" or "container NAME: ", for logs */
 	bool have_best;

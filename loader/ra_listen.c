@@ -72,10 +72,15 @@ void ra_listen_kernel_options(struct ra_listen *r, int ifindex,
 	struct ra_pref64 opt[RA_MAX_PREF64];
 	size_t n;
 
+	char ifn[16];
+
 	if (!r->disc || !ra_listen_wants(r, ifindex))
 		return;
-	if (ra_parse_options(opts, len, opt, RA_MAX_PREF64, &n) == 0)
+	if (ra_parse_options(opts, len, opt, RA_MAX_PREF64, &n) == 0) {
+		log_debug("RA options on %s from the kernel (RTM_NEWNDUSEROPT): %zu PREF64 option(s)",
+			  discovery_ifname(ifindex, ifn), n);
 		learn_all(r, ifindex, opt, n);
+	}
 }
 
 /*

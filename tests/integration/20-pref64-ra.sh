@@ -417,3 +417,16 @@ else
 	t_fail "the RA was not taken ($(st 'd["ra"]'))"
 fi
 t_pass
+
+# ------------------------------- (g) the kernel's copy: RTM_NEWNDUSEROPT
+t_begin "with the kernel processing RAs, its RTM_NEWNDUSEROPT copy is used too"
+ns_sysctl "$NS_C" "net.ipv6.conf.$IF_C.accept_ra=1"
+mark=$(wc -l <"$DAEMON_LOG")
+ra_send "pref64 $P0 600" "pref64 $P1 1200" || t_fail "no RA sent"
+# The kernel forwards the two options as two messages.
+wait_for "(( \$(log_since $mark | grep -c 'from the kernel (RTM_NEWNDUSEROPT): 1 PREF64 option') >= 2 ))" 5 ||
+	t_fail "the kernel's RTM_NEWNDUSEROPT were not handled: $(log_since "$mark" | tail -n 5)"
+assert_eq "$P1 ra" "$(in_use)" "in use" &&
+	assert_eq "" "$(log_since "$mark" | grep -o 'using PREF64 .*')" "switches of the prefix in use"
+ns_sysctl "$NS_C" "net.ipv6.conf.$IF_C.accept_ra=0"
+t_pass
