@@ -198,3 +198,27 @@ assert c["relay_udp"] >= 75 and c["peer_shown"] >= 75, c
 assert u["errors"] >= 1 and u["datagrams_out"] >= 75 and u["datagrams_in"] >= 75, u
 ' <<<"$T_OUT" || t_fail "counters: $T_OUT"
 t_pass
+
+t_begin "--max-udp-flows: past the bound new flows are dropped, logged once, counted"
+stop_pid "$DAEMON"
+start_bg DAEMON2 nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
+	--pref64 "$DEFAULT_PREFIX" --max-udp-flows 2
+wait_for 5 grep -q 'UDP relay on' "$DAEMON2_LOG" || t_fail "daemon: $(cat "$DAEMON2_LOG")"
+assert_ok in_cg python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+for d in ("198.51.100.40", "198.51.100.41", "198.51.100.42", "198.51.100.43"):
+    s.sendto(b"x", (d, 7001))
+got = []
+try:
+    while True:
+        got.append(s.recvfrom(100)[1][0])
+except socket.timeout:
+    pass
+print("REPLIES", " ".join(sorted(got)))
+' &&
+	assert_contains "$T_OUT" "REPLIES 198.51.100.40 198.51.100.41" &&
+	assert_not_contains "$T_OUT" "198.51.100.42"
+assert_match "$("$CTL" --control "$T_TMP/control" status)" "2 flows open, .* 2 over limit"
+assert_eq 1 "$(grep -c 'UDP flows open (--max-udp-flows)' "$DAEMON2_LOG")" "log lines"
+t_pass
