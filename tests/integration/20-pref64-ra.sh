@@ -12,6 +12,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
 . "$T_LIB_DIR/topo.sh"
+. "$T_LIB_DIR/pref64.sh"
 need_root
 need_cmd tayga curl python3 nsenter
 
@@ -61,81 +62,8 @@ ra_start() {
 	}
 }
 
-# ra_count: RAs sent so far by the current sender.
-ra_count() { grep -c '^RA ' "$RA_LOG"; }
-
-# ra_send LINE...: write the sender's configuration, SIGHUP it, wait until
-# it has sent the RA.
-ra_send() {
-	local before
-	printf '%s\n' "$@" >"$RA_CONF"
-	before=$(ra_count)
-	kill -HUP "$RA" || return 1
-	wait_for "(( \$(ra_count) > $before ))" 5
-}
-
-status_json() { "$CTL" --control "$T_TMP/control" status --json; }
-
-# st EXPR: evaluate a python expression over the status JSON (as d).
-st() {
-	status_json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(r if not isinstance(r, list) else "\n".join(map(str, r)))' "$1"
-}
-
-# in_use: "PREFIX SOURCE" of the prefix in use, or "none".
-in_use() { st '"none" if d["pref64"] is None else d["pref64"]["prefix"] + " " + d["pref64"]["source"]'; }
-using() { [[ $(in_use) == "$1" ]]; }
-
-# known: every known prefix, one per line, sorted:
-# "PREFIX SOURCE INTERFACE in_use=BOOL"
-known() {
-	st 'sorted("%s %s %s in_use=%s" % (e["prefix"], e["source"], e["interface"], e["in_use"]) for e in d["prefixes"])'
-}
-# lifetime PREFIX: its remaining lifetime in seconds, as status shows it.
-lifetime() { st '[e["lifetime_s"] for e in d["prefixes"] if e["prefix"] == "'"$1"'"][0]'; }
-# in_range VALUE MIN MAX WHAT
-in_range() {
-	[[ $1 =~ ^[0-9]+$ ]] && (($1 >= $2 && $1 <= $3)) && return 0
-	t_fail "$4: '$1' not in [$2, $3]"
-}
-
-# in_pool OUTPUT POOL: the whoami peer address (the NAT64's IPv4 source)
-# lies in POOL, i.e. the connection went through that prefix's TAYGA.
-in_pool() {
-	local peer
-	peer=$(sed -n 's/^WHOAMI .*peer=\([0-9.]*\):.*/\1/p' <<<"$1")
-	python3 -c 'import ipaddress, sys
-sys.exit(ipaddress.ip_address(sys.argv[1]) not in ipaddress.ip_network(sys.argv[2]))' \
-		"$peer" "$2" 2>/dev/null || t_fail "peer '$peer' is not in $2"
-}
-
-# reach FAMILY POOL: from the served cgroup, AF_INET to $SERVER4 (4) or
-# AF_INET6 to ::ffff:$SERVER4 (6) reaches the server through POOL's NAT64.
-reach() {
-	local dst=$SERVER4
-	[[ $1 == 6 ]] && dst=::ffff:$SERVER4
-	assert_ok run_in_cg "$CG" "$NS_C" python3 "$TCPCLIENT" --family "$1" --timeout 10 \
-		--connect "$dst" 9001 --expect-local "$SERVER4" whoami &&
-		in_pool "$T_OUT" "$2"
-}
-
-# unreachable: both kinds of translated connect fail with ENETUNREACH.
-unreachable() {
-	expect_fail_rc 2 run_in_cg "$CG" "$NS_C" python3 "$TCPCLIENT" --family 4 \
-		--timeout 5 --connect "$SERVER4" 9001 connect &&
-		assert_eq "ERR ENETUNREACH" "$T_OUT" "AF_INET connect" &&
-		expect_fail_rc 2 run_in_cg "$CG" "$NS_C" python3 "$TCPCLIENT" --family 6 \
-			--timeout 5 --connect "::ffff:$SERVER4" 9001 connect &&
-		assert_eq "ERR ENETUNREACH" "$T_OUT" "::ffff: connect"
-}
-
 # log_count TEXT: lines of the daemon's log that contain TEXT.
 log_count() { grep -cF -- "$1" "$DAEMON_LOG"; }
-# log_since N: the daemon's log after its first N lines.
-log_since() { tail -n "+$(($1 + 1))" "$DAEMON_LOG"; }
 
 # -------------------------------------------------- (a) learned at start-up
 printf 'pref64 %s 600\n' "$P0" >"$RA_CONF"

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/topo.sh
 . "$T_LIB_DIR/topo.sh"
+. "$T_LIB_DIR/pref64.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/dns64.sh
 . "$T_LIB_DIR/dns64.sh"
 need_root
@@ -33,16 +34,8 @@ wait_port "$NS_S" 0.0.0.0 9001 || t_bail "server"
 
 # ---------------------------------------------------------------- helpers
 RA_CONF=$T_TMP/ra.conf
-ra_count() { grep -c '^RA ' "$RA_LOG"; }
 # rs_count: Router Solicitations the sender has heard (and ignored).
 rs_count() { grep -c '^RS from' "$RA_LOG"; }
-ra_send() {
-	local before
-	printf '%s\n' "$@" >"$RA_CONF"
-	before=$(ra_count)
-	kill -HUP "$RA" || return 1
-	wait_for "(( \$(ra_count) > $before ))" 5
-}
 
 # Each daemon gets a log of its own (DAEMON1, DAEMON2...): start_bg
 # truncates a reused log only once the background job runs, so a wait on
@@ -64,37 +57,8 @@ start_daemon() {
 	}
 }
 
-status_json() { "$CTL" --control "$T_TMP/control" status --json; }
-st() {
-	status_json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(r if not isinstance(r, list) else "\n".join(map(str, r)))' "$1"
-}
-in_use() { st '"none" if d["pref64"] is None else d["pref64"]["prefix"] + " " + d["pref64"]["source"]'; }
-using() { [[ $(in_use) == "$1" ]]; }
-known() {
-	st 'sorted("%s %s %s in_use=%s" % (e["prefix"], e["source"], e["interface"], e["in_use"]) for e in d["prefixes"])'
-}
 # expect_known LINE...: exactly these prefixes are known (any order).
 expect_known() { assert_eq "$(printf '%s\n' "$@" | sort)" "$(known)" "known prefixes"; }
-
-in_pool() {
-	local peer
-	peer=$(sed -n 's/^WHOAMI .*peer=\([0-9.]*\):.*/\1/p' <<<"$1")
-	python3 -c 'import ipaddress, sys
-sys.exit(ipaddress.ip_address(sys.argv[1]) not in ipaddress.ip_network(sys.argv[2]))' \
-		"$peer" "$2" 2>/dev/null || t_fail "peer '$peer' is not in $2"
-}
-reach() {
-	local dst=$SERVER4
-	[[ $1 == 6 ]] && dst=::ffff:$SERVER4
-	assert_ok run_in_cg "$CG" "$NS_C" python3 "$TCPCLIENT" --family "$1" --timeout 10 \
-		--connect "$dst" 9001 --expect-local "$SERVER4" whoami &&
-		in_pool "$T_OUT" "$2"
-}
-queries() { grep -c "info: $CLIENT6 ipv4only.arpa. AAAA IN" "$DNS64_LOG"; }
 
 # ----------------------------------------------------------------- setup
 # The DNS64 answers with a long TTL: it is asked again only when the test
