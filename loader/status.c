@@ -73,6 +73,69 @@ static void containers_write(const struct daemon *d, FILE *out, bool json)
 		fputs("]", out);
 }
 
+/* One figure of a status section, named for JSON and for the text line. */
+struct figure {
+	const char *json, *text;	/* text NULL: in the line's head only */
+	unsigned long long v;
+};
+
+/*
+ * A section as text ("NAME: HEAD, 1 open, 2 accepted, ...") or as a JSON
+ * member ("NAME":{"port":1,"open":1,...}).
+ */
+static void figures_write(FILE *out, bool json, const char *name, const char *head,
+			  const struct figure *f, size_t n)
+{
+	size_t i;
+
+	if (json)
+		fprintf(out, ",\"%s\":{", name);
+	else
+		fprintf(out, "%s: %s", name, head);
+	for (i = 0; i < n; i++) {
+		if (json)
+			fprintf(out, "%s\"%s\":%llu", i ? "," : "", f[i].json, f[i].v);
+		else if (f[i].text)
+			fprintf(out, ", %llu %s", f[i].v, f[i].text);
+	}
+	fputs(json ? "}" : "\n", out);
+}
+
+/* The TCP and UDP relays of the daemon's own namespace. */
+static void relays_write(const struct daemon *d, FILE *out, bool json)
+{
+	const struct relay_tcp_stats *t = &d->relay.stats;
+	const struct relay_udp_stats *u = &d->udp.stats;
+	const struct figure tcp[] = {
+		{ "port", NULL, ntohs(d->relay.port) },
+		{ "open", "open", d->relay.nconns },
+		{ "accepted", "accepted", t->accepted },
+		{ "completed", "completed", t->completed },
+		{ "reset", "reset", t->reset },
+		{ "upstream_failed", "upstream failed", t->upstream_failed },
+		{ "unknown", "unknown", t->unknown },
+		{ "over_limit", "over limit", t->over_limit },
+	};
+	const struct figure udp[] = {
+		{ "port", NULL, ntohs(d->udp.port) },
+		{ "open", "flows open", d->udp.nflows },
+		{ "destinations", "destinations mapped", d->udp.aliases },
+		{ "flows", "flows", u->flows },
+		{ "expired", "expired", u->expired },
+		{ "datagrams_out", "datagrams out", u->datagrams_out },
+		{ "datagrams_in", "in", u->datagrams_in },
+		{ "errors", "errors passed back", u->errors },
+		{ "unknown", "unknown", u->unknown },
+		{ "over_limit", "over limit", u->over_limit },
+	};
+	char head[32];
+
+	snprintf(head, sizeof(head), "127.46.0.1:%u", ntohs(d->relay.port));
+	figures_write(out, json, "relay", head, tcp, sizeof(tcp) / sizeof(tcp[0]));
+	snprintf(head, sizeof(head), "port %u", ntohs(d->udp.port));
+	figures_write(out, json, "udp", head, udp, sizeof(udp) / sizeof(udp[0]));
+}
+
 /* Seconds left, or -1 for never. */
 static long long remaining_s(const struct pref64_entry *e, uint64_t now)
 {
@@ -99,7 +162,6 @@ static const char *mode(const struct daemon *d)
 
 static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 {
-	const struct relay_tcp_stats *rs = &d->relay.stats;
 	uint64_t now = loop_now_ms();
 	char p[PREF64_STRLEN], ifn[16];
 	unsigned int i;
@@ -147,23 +209,7 @@ static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 
 		fprintf(out, "  %s\n", policy_rule_format(&d->opt.rules[i], rule, sizeof(rule)));
 	}
-	fprintf(out, "relay: 127.46.0.1:%u, %u open, %llu accepted, %llu completed, "
-		"%llu reset, %llu upstream failed, %llu unknown, %llu over limit\n",
-		ntohs(d->relay.port), d->relay.nconns,
-		(unsigned long long)rs->accepted, (unsigned long long)rs->completed,
-		(unsigned long long)rs->reset, (unsigned long long)rs->upstream_failed,
-		(unsigned long long)rs->unknown, (unsigned long long)rs->over_limit);
-	fprintf(out, "udp: port %u, %u flows open, %u destinations mapped, %llu flows, "
-		"%llu expired, %llu datagrams out, %llu in, %llu errors passed back, "
-		"%llu unknown, %llu over limit\n",
-		ntohs(d->udp.port), d->udp.nflows, d->udp.aliases,
-		(unsigned long long)d->udp.stats.flows,
-		(unsigned long long)d->udp.stats.expired,
-		(unsigned long long)d->udp.stats.datagrams_out,
-		(unsigned long long)d->udp.stats.datagrams_in,
-		(unsigned long long)d->udp.stats.errors,
-		(unsigned long long)d->udp.stats.unknown,
-		(unsigned long long)d->udp.stats.over_limit);
+	relays_write(d, out, false);
 	fprintf(out, "counters:");
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
 		fprintf(out, " %s=%llu", counter_names[i], (unsigned long long)cnt[i]);
@@ -174,7 +220,6 @@ static void per_cgroup_write(struct daemon *d, FILE *out, bool json);
 
 static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 {
-	const struct relay_tcp_stats *rs = &d->relay.stats;
 	uint64_t now = loop_now_ms();
 	char p[PREF64_STRLEN], ifn[16];
 	unsigned int i;
@@ -226,25 +271,9 @@ static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 	fprintf(out, ",\"dns64\":{\"answers\":%llu,\"failures\":%llu,\"last_error\":",
 		(unsigned long long)d->dns.answers, (unsigned long long)d->dns.failures);
 	json_str(out, d->dns.last_error);
-	fprintf(out, "},\"relay\":{\"port\":%u,\"open\":%u,\"accepted\":%llu,"
-		"\"completed\":%llu,\"reset\":%llu,\"upstream_failed\":%llu,"
-		"\"unknown\":%llu,\"over_limit\":%llu},",
-		ntohs(d->relay.port), d->relay.nconns,
-		(unsigned long long)rs->accepted, (unsigned long long)rs->completed,
-		(unsigned long long)rs->reset, (unsigned long long)rs->upstream_failed,
-		(unsigned long long)rs->unknown, (unsigned long long)rs->over_limit);
-	fprintf(out, "\"udp\":{\"port\":%u,\"open\":%u,\"destinations\":%u,"
-		"\"flows\":%llu,\"expired\":%llu,\"datagrams_out\":%llu,"
-		"\"datagrams_in\":%llu,\"errors\":%llu,\"unknown\":%llu,"
-		"\"over_limit\":%llu},\"counters\":{",
-		ntohs(d->udp.port), d->udp.nflows, d->udp.aliases,
-		(unsigned long long)d->udp.stats.flows,
-		(unsigned long long)d->udp.stats.expired,
-		(unsigned long long)d->udp.stats.datagrams_out,
-		(unsigned long long)d->udp.stats.datagrams_in,
-		(unsigned long long)d->udp.stats.errors,
-		(unsigned long long)d->udp.stats.unknown,
-		(unsigned long long)d->udp.stats.over_limit);
+	fputs("}", out);
+	relays_write(d, out, true);
+	fputs(",\"counters\":{", out);
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
 			(unsigned long long)cnt[i]);
