@@ -46,7 +46,8 @@ void netns_svc_publish(struct netns_svc *ns)
 {
 	const struct discovery *own = &ns->disc, *host = &ns->d->disc;
 	const struct pref64 *p = own->have_best ? &own->best.p :
-				 host->have_best ? &host->best.p : NULL;
+				 host->have_best && ns->d->opt.container_fallback ?
+				 &host->best.p : NULL;
 	int err;
 
 	memset(ns->cfg.pref64, 0, sizeof(ns->cfg.pref64));
@@ -93,6 +94,7 @@ static void netns_svc_free(struct netns_svc *ns)
 	hooks_set_routes(h, ns->cookie, NULL, 0);
 	hooks_alias_flush(h, ns->cookie);
 	ra_listen_stop(&ns->ra);
+	dns64_query_stop(&ns->dns);
 	nl_watch_stop(&ns->nl);
 	routes_stop(&ns->routes);
 	discovery_fini(&ns->disc);
@@ -102,11 +104,36 @@ static void netns_svc_free(struct netns_svc *ns)
 	free(ns);
 }
 
+/*
+ * The resolvers in the container's own /etc/resolv.conf, comma-separated
+ * for c-ares; "" if none can be read.
+ */
+static void container_resolvers(int pid, char *out, size_t len)
+{
+	char path[64], line[256], addr[INET6_ADDRSTRLEN];
+	unsigned char buf[sizeof(struct in6_addr)];
+	size_t used = 0;
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/root/etc/resolv.conf", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " nameserver %45s", addr) == 1 &&
+		    (inet_pton(AF_INET6, addr, buf) == 1 || inet_pton(AF_INET, addr, buf) == 1) &&
+		    used + strlen(addr) + 2 < len)
+			used += snprintf(out + used, len - used, "%s%s", used ? "," : "", addr);
+	fclose(f);
+}
+
 /* Start serving the namespace @nsfd (consumed) with @cookie. */
 static struct netns_svc *netns_svc_new(struct daemon *d, int nsfd, uint64_t cookie,
 				       const char *name, const struct pref64 *prefix,
-				       FILE *out)
+				       int pid, FILE *out)
 {
+	char servers[512];
 	struct netns_svc *ns = calloc(1, sizeof(*ns));
 	int err;
 
@@ -151,10 +178,22 @@ static struct netns_svc *netns_svc_new(struct daemon *d, int nsfd, uint64_t cook
 		fprintf(out, "error: container %s: policy: %s\n", name, strerror(-err));
 		goto fail;
 	}
-	if (prefix)
+	if (prefix) {
 		discovery_learn(&ns->disc, prefix, PREF64_STATIC, 0, PREF64_NEVER_S);
-	else if (!d->opt.no_ra && ra_listen_start(&ns->ra, &d->loop, &ns->disc, nsfd))
-		log_warn("container %s: no RA discovery; using the daemon's prefix", name);
+	} else {
+		if (!d->opt.no_ra && ra_listen_start(&ns->ra, &d->loop, &ns->disc, nsfd))
+			log_warn("container %s: no RA discovery", name);
+		container_resolvers(pid, servers, sizeof(servers));
+		if (d->opt.no_dns64)
+			;
+		else if (!servers[0])
+			log_info("container %s: no resolver in its /etc/resolv.conf: no DNS64 "
+				 "discovery", name);
+		else if (dns64_query_start(&ns->dns, &d->loop, &ns->disc, servers, nsfd))
+			log_warn("container %s: no DNS64 discovery", name);
+		else
+			log_info("container %s: asking %s for ipv4only.arpa", name, servers);
+	}
 	netns_svc_publish(ns);
 	ns->next = d->namespaces;
 	d->namespaces = ns;
@@ -251,7 +290,7 @@ int container_serve(struct daemon *d, const char *name, int pid,
 				log_warn("container %s: its namespace is served already; "
 					 "prefix %s not applied", name, prefix);
 		} else {
-			ns = netns_svc_new(d, nsfd, cookie, name, prefix ? &p : NULL, out);
+			ns = netns_svc_new(d, nsfd, cookie, name, prefix ? &p : NULL, pid, out);
 			if (!ns) {
 				free(c);
 				return -EIO;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "discovery.h"
+#include "dns64_query.h"
 #include "netlink.h"
 #include "options.h"
 #include "ra_listen.h"
@@ -36,6 +37,7 @@ struct netns_svc {
 	struct nl_watch nl;		/* its route and link events */
 	struct discovery disc;		/* its own prefix, if any */
 	struct ra_listen ra;
+	struct dns64_query dns;		/* its DNS64, from its resolv.conf */
 	struct sock464_netns cfg;	/* its entry for the hooks */
 	struct netns_svc *next;
 };

@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "discovery.h"
 #include "dns64.h"
 #include "dns64_query.h"
 #include "log.h"
+#include "netns.h"
 
 #define BACKOFF_MIN_S	1
 #define BACKOFF_MAX_S	3600
@@ -167,8 +171,49 @@ static void arm_ares_timer(struct dns64_query *q)
 		  (uint64_t)tvp->tv_sec * 1000 + tvp->tv_usec / 1000);
 }
 
+/*
+ * c-ares makes its own sockets; for a container's namespace they must be
+ * made inside it.  The rest is what c-ares would do anyway.
+ */
+static ares_socket_t cares_socket(int domain, int type, int protocol, void *arg)
+{
+	struct dns64_query *q = arg;
+
+	return netns_socket(q->netns_fd, domain, type, protocol);
+}
+
+static int cares_close(ares_socket_t fd, void *arg)
+{
+	(void)arg;
+	return close(fd);
+}
+
+static int cares_connect(ares_socket_t fd, const struct sockaddr *sa,
+			 ares_socklen_t len, void *arg)
+{
+	(void)arg;
+	return connect(fd, sa, len);
+}
+
+static ares_ssize_t cares_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+				   struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
+{
+	(void)arg;
+	return recvfrom(fd, buf, len, flags, from, fromlen);
+}
+
+static ares_ssize_t cares_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
+{
+	(void)arg;
+	return writev(fd, iov, n);
+}
+
+static const struct ares_socket_functions in_netns = {
+	cares_socket, cares_close, cares_connect, cares_recvfrom, cares_sendv,
+};
+
 int dns64_query_start(struct dns64_query *q, struct loop *l,
-		      struct discovery *d, const char *servers)
+		      struct discovery *d, const char *servers, int netns_fd)
 {
 	struct ares_options opt = {
 		.sock_state_cb = sock_state,
@@ -179,6 +224,7 @@ int dns64_query_start(struct dns64_query *q, struct loop *l,
 	memset(q, 0, sizeof(*q));
 	q->loop = l;
 	q->disc = d;
+	q->netns_fd = netns_fd;
 	for (i = 0; i < DNS64_MAX_FDS; i++)
 		q->fds[i].src.fd = -1;
 	status = ares_library_init(ARES_LIB_INIT_ALL);
@@ -190,6 +236,8 @@ int dns64_query_start(struct dns64_query *q, struct loop *l,
 		return -EIO;
 	}
 	q->channel_ok = true;
+	if (netns_fd >= 0)
+		ares_set_socket_functions(q->channel, &in_netns, q);
 	if (servers) {
 		status = ares_set_servers_ports_csv(q->channel, servers);
 		if (status != ARES_SUCCESS) {

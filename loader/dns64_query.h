@@ -27,6 +27,7 @@ struct dns64_fd {
 struct dns64_query {
 	struct loop *loop;
 	struct discovery *disc;
+	int netns_fd;			/* where its sockets live; -1: ours */
 	ares_channel channel;
 	bool channel_ok;
 	struct dns64_fd fds[DNS64_MAX_FDS];
@@ -38,9 +39,12 @@ struct dns64_query {
 	char last_error[128];
 };
 
-/* @servers: comma-separated addresses, or NULL for resolv.conf. */
+/*
+ * @servers: comma-separated addresses, or NULL for resolv.conf; queries
+ * leave from network namespace @netns_fd (-1: the daemon's own).
+ */
 int dns64_query_start(struct dns64_query *q, struct loop *l,
-		      struct discovery *d, const char *servers);
+		      struct discovery *d, const char *servers, int netns_fd);
 void dns64_query_stop(struct dns64_query *q);
 /* Ask again soon (the network changed); the backoff starts over. */
 void dns64_query_kick(struct dns64_query *q);

@@ -55,6 +55,8 @@ static const char usage_text[] =
 "      --unserved-netns refuse|pass  processes of a served cgroup in a network\n"
 "                            namespace without a relay: translated connects\n"
 "                            fail with ENETUNREACH, or go native (default refuse)\n"
+"      --container-fallback yes|no  a container whose network announces no\n"
+"                            prefix uses the daemon's (default yes)\n"
 "      --control PATH        the control socket (default /run/sock464/control)\n"
 "      --pin DIR             pin the programs and maps in bpffs DIR (such as\n"
 "                            /sys/fs/bpf/sock464), for systemd's BPFProgram=\n"
@@ -97,6 +99,7 @@ static const struct option longopts[] = {
 	{ "include", required_argument, NULL, 0 },
 	{ "wkp-strict", required_argument, NULL, 0 },
 	{ "unserved-netns", required_argument, NULL, 0 },
+	{ "container-fallback", required_argument, NULL, 0 },
 	{ "control", required_argument, NULL, 0 },
 	{ "pin", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
@@ -499,6 +502,7 @@ static void reload(struct daemon *d)
 	o->nrules = n.nrules;
 	o->wkp_strict = n.wkp_strict;
 	o->pass_unserved = n.pass_unserved;
+	o->container_fallback = n.container_fallback;
 	o->udp_idle_s = n.udp_idle_s;
 	d->udp.idle_ms = (uint64_t)n.udp_idle_s * 1000;
 	o->verbose = n.verbose;
@@ -542,7 +546,7 @@ static int start_discovery(struct daemon *d)
 	}
 	if (!err && !o->no_dns64)
 		err = dns64_query_start(&d->dns, &d->loop, &d->disc,
-					o->dns64_servers[0] ? o->dns64_servers : NULL);
+					o->dns64_servers[0] ? o->dns64_servers : NULL, -1);
 	if (!err)
 		log_info("discovering PREF64 from %s%s%s; until one is known, translated "
 			 "connects fail with ENETUNREACH",

@@ -22,6 +22,7 @@ void options_defaults(struct options *o)
 	o->max_udp_flows = DEFAULT_MAX_UDP_FLOWS;
 	o->udp_idle_s = DEFAULT_UDP_IDLE_S;
 	o->wkp_strict = true;
+	o->container_fallback = true;
 }
 
 static int fail(char *why, size_t whylen, const char *fmt, const char *arg)
@@ -222,6 +223,8 @@ int options_set(struct options *o, const char *key, const char *value,
 		return parse_rule(o, RULE_INCLUDE, value, why, whylen);
 	if (!strcmp(key, "wkp-strict"))
 		return parse_bool(value, &o->wkp_strict, why, whylen);
+	if (!strcmp(key, "container-fallback"))
+		return parse_bool(value, &o->container_fallback, why, whylen);
 	if (!strcmp(key, "unserved-netns")) {
 		if (value && !strcmp(value, "pass"))
 			o->pass_unserved = true;

@@ -59,6 +59,7 @@ struct options {
 	unsigned int nrules;
 	bool wkp_strict;
 	bool pass_unserved;		/* unserved-netns pass */
+	bool container_fallback;	/* containers without a prefix use ours */
 	bool verbose;
 };
 
