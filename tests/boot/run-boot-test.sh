@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Boot test (optional, not part of `make test`): boots a real Debian bookworm
+# under qemu/KVM, where systemd as PID 1 starts sock464.service from the
+# installed unit, and probe.service, with the drop-in `sock464ctl dropin
+# probe.service` prints, reaches the IPv4 literal 198.51.100.10:8080 over
+# IPv6 (2001:db8:64::c633:640a, on the guest's lo). See docs/boot-test.md.
+#
+# Run as root from anywhere: tests/boot/run-boot-test.sh
+# Environment: SOCK464_BOOT_DIR (cache, default /var/tmp/sock464-boot),
+# SOCK464_BOOT_ACCEL (kvm, tcg or auto: kvm unless /dev/kvm is PVM, see
+# docs/boot-test.md), SOCK464_BOOT_TIMEOUT (seconds for the boot, default
+# 180 with kvm, 600 with tcg),
+# SOCK464_BOOT_REBUILD=1 (debootstrap again).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+CACHE=${SOCK464_BOOT_DIR:-/var/tmp/sock464-boot}
+ACCEL=${SOCK464_BOOT_ACCEL:-auto}
+SUITE=bookworm
+PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,initramfs-tools,linux-image-amd64,libbpf1,libelf1,zlib1g,libc-ares2,libmnl0,libjson-c5,iproute2,python3,util-linux
+BASE=$CACHE/base           # debootstrap result, kept between runs
+STAGE=$CACHE/stage         # base + this tree + test units, made each run
+IMAGE=$CACHE/disk.img
+LOG=$CACHE/console.log
+T0=$(date +%s)
+
+say() { printf 'boot test: %s\n' "$*" >&2; }
+fail() {
+	printf 'boot test: failed: %s\n' "$*"
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || fail "must run as root"
+# /dev/kvm from kvm_pvm (Pagetable-based VMs, e.g. in a nested sandbox)
+# runs only kernels built as PVM guests: a stock Debian kernel hangs right
+# after the boot loader. Emulate the CPU then.
+if [ "$ACCEL" = auto ]; then
+	if [ -d /sys/module/kvm_pvm ]; then
+		ACCEL=tcg
+		say "/dev/kvm is kvm_pvm, which cannot boot a stock Debian kernel: using tcg (slower)"
+	elif [ -w /dev/kvm ]; then
+		ACCEL=kvm
+	else
+		ACCEL=tcg
+		say "no usable /dev/kvm: using tcg (slower)"
+	fi
+fi
+case $ACCEL in
+kvm) [ -w /dev/kvm ] || fail "/dev/kvm is not usable"
+	QEMU_ACCEL=(-enable-kvm) TIMEOUT=${SOCK464_BOOT_TIMEOUT:-180} ;;
+tcg) QEMU_ACCEL=(-accel 'tcg,thread=multi' -cpu max -smp 2) TIMEOUT=${SOCK464_BOOT_TIMEOUT:-600} ;;
+*) fail "SOCK464_BOOT_ACCEL must be kvm, tcg or auto" ;;
+esac
+mkdir -p "$CACHE"
+exec 9>"$CACHE/lock"
+flock -n 9 || fail "another boot test holds $CACHE/lock"
+
+# --- host tools ------------------------------------------------------------
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
+command -v chroot >/dev/null || need+=(coreutils)
+if [ ${#need[@]} -gt 0 ]; then
+	say "installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >&2 ||
+		fail "apt-get install ${need[*]}"
+fi
+
+# --- the Debian mirror apt uses ----------------------------------------------
+# The first URI of a non-security source for $SUITE, in one-line (.list) or
+# deb822 (.sources) format.
+mirror() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+			awk -v s="$SUITE" '$1 == "deb" && $3 == s && $2 !~ /security/ { print $2; exit }'
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v s="$SUITE" '
+			function flush() { if (deb && uris != "" && suites ~ ("(^| )" s "( |$)") && uris !~ /security/) { split(uris, u, " "); print u[1]; found = 1; exit } deb = 0; uris = ""; suites = "" }
+			/^[ \t]*$/ { flush(); next }
+			/^[ \t]*#/ { next }
+			tolower($1) == "types:" { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
+			tolower($1) == "uris:" { $1 = ""; uris = $0; sub(/^ +/, "", uris) }
+			tolower($1) == "suites:" { $1 = ""; suites = $0; sub(/^ +/, "", suites) }
+			END { if (!found) flush() }' "$f"
+	done
+}
+
+# --- the base system, cached ---------------------------------------------------
+stamp="$SUITE $PACKAGES"
+if [ "${SOCK464_BOOT_REBUILD:-0}" = 1 ] || [ "$(cat "$CACHE/base.ok" 2>/dev/null)" != "$stamp" ]; then
+	MIRROR=$(mirror | head -n1)
+	[ -n "$MIRROR" ] || fail "no $SUITE mirror in /etc/apt/sources.list or /etc/apt/sources.list.d/"
+	say "debootstrap $SUITE from $MIRROR into $BASE (a few minutes)"
+	rm -rf "$BASE" "$CACHE/base.ok"
+	if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$BASE" "$MIRROR" \
+		>"$CACHE/debootstrap.log" 2>&1; then
+		tail -n 20 "$CACHE/debootstrap.log" >&2
+		# debootstrap may leave its proc/sys mounts behind on failure.
+		for m in "$BASE/proc" "$BASE/sys"; do mountpoint -q "$m" && umount -l "$m"; done
+		fail "debootstrap from $MIRROR (log: $CACHE/debootstrap.log); is the mirror reachable?"
+	fi
+	ls "$BASE"/boot/vmlinuz-* "$BASE"/boot/initrd.img-* >/dev/null 2>&1 ||
+		fail "no kernel or initrd in $BASE/boot"
+	rm -rf "$BASE"/var/cache/apt/archives/*.deb "$BASE"/var/lib/apt/lists/*_Packages
+	echo "$stamp" >"$CACHE/base.ok"
+else
+	say "reusing $BASE"
+fi
+
+# --- this tree, installed into a copy of the base --------------------------------
+say "make && make install DESTDIR=$STAGE PREFIX=/usr"
+make -s -C "$ROOT" all >&2 || fail "make"
+rm -rf "$STAGE"
+cp -a "$BASE" "$STAGE"
+make -s -C "$ROOT" install DESTDIR="$STAGE" PREFIX=/usr >/dev/null || fail "make install"
+
+G=$HERE/guest
+install -d "$STAGE/usr/local/lib/sock464-boot"
+install -m 0755 "$G/probe.py" "$G/server.py" "$G/report.sh" "$STAGE/usr/local/lib/sock464-boot/"
+install -m 0644 "$G/probe.service" "$G/server.service" "$G/report.service" "$STAGE/etc/systemd/system/"
+cat >"$STAGE/etc/sock464/sock464.conf" <<'EOF'
+# sock464 boot test: a static prefix, no discovery, no cgroup (probe.service
+# gets translation from its drop-in).
+pref64 2001:db8:64::/96
+no-ra yes
+no-dns64 yes
+EOF
+echo sock464-boot >"$STAGE/etc/hostname"
+# A machine id, so that this is not a "first boot" (systemd-firstboot would
+# prompt on the console).
+tr -d - </proc/sys/kernel/random/uuid >"$STAGE/etc/machine-id"
+echo '/dev/vda / ext4 rw,errors=remount-ro 0 1' >"$STAGE/etc/fstab"
+
+# The drop-in, as the guest's own sock464ctl prints it (its ExecStartPre then
+# names /usr/sbin/sock464ctl, read from /proc/self/exe).
+install -d "$STAGE/etc/systemd/system/probe.service.d"
+mount -t proc proc "$STAGE/proc"
+trap 'mountpoint -q "$STAGE/proc" && umount "$STAGE/proc"' EXIT
+chroot "$STAGE" /usr/sbin/sock464ctl dropin probe.service >"$STAGE/etc/systemd/system/probe.service.d/sock464.conf" ||
+	fail "sock464ctl dropin in the guest"
+chroot "$STAGE" systemctl enable sock464.service server.service probe.service report.service >/dev/null 2>&1 ||
+	fail "systemctl enable in the guest"
+chroot "$STAGE" systemctl mask serial-getty@ttyS0.service getty@tty1.service >/dev/null 2>&1 || true
+umount "$STAGE/proc"
+trap - EXIT
+grep -q '^ExecStartPre=-+/usr/sbin/sock464ctl attach --self --hooks complement$' \
+	"$STAGE/etc/systemd/system/probe.service.d/sock464.conf" ||
+	fail "the drop-in does not run /usr/sbin/sock464ctl"
+[ -L "$STAGE/etc/systemd/system/multi-user.target.wants/sock464.service" ] ||
+	fail "sock464.service not enabled"
+
+KERNEL=$(ls "$STAGE"/boot/vmlinuz-* | sort -V | tail -n1)
+INITRD=$STAGE/boot/initrd.img-${KERNEL##*/vmlinuz-}
+cp "$KERNEL" "$CACHE/vmlinuz"
+cp "$INITRD" "$CACHE/initrd.img"
+size_mb=$(($(du -sm "$STAGE" | cut -f1) + 512))
+rm -f "$IMAGE"
+truncate -s "${size_mb}M" "$IMAGE"
+mkfs.ext4 -q -F -L sock464-boot -d "$STAGE" "$IMAGE" || fail "mkfs.ext4 -d"
+rm -rf "$STAGE"
+
+# --- boot ------------------------------------------------------------------------
+say "booting ${KERNEL##*/} with $ACCEL (timeout ${TIMEOUT}s), console in $LOG"
+T1=$(date +%s)
+rc=0
+timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 "${QEMU_ACCEL[@]}" -m 1024 \
+	-nographic -no-reboot -nic none \
+	-kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.img" \
+	-append 'root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=true' \
+	-drive file="$IMAGE",format=raw,if=virtio \
+	</dev/null >"$LOG" 2>&1 || rc=$?
+T2=$(date +%s)
+tr -d '\r' <"$LOG" >"$LOG.txt" && mv "$LOG.txt" "$LOG"
+say "qemu exited with $rc after $((T2 - T1))s (total $((T2 - T0))s)"
+
+# --- verdict ---------------------------------------------------------------------
+grep '^BOOT-REPORT\|^probe:\|^server:' "$LOG" >&2 || true
+problems=()
+has() { grep -qE "$1" "$LOG" || problems+=("$2"); }
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	problems+=("timeout after ${TIMEOUT}s")
+	grep -q 'Linux version' "$LOG" ||
+		problems+=("the kernel printed nothing (a kvm_pvm /dev/kvm? try SOCK464_BOOT_ACCEL=tcg)")
+elif [ "$rc" != 0 ]; then
+	problems+=("qemu exited with status $rc: $(grep -m1 '^qemu-system' "$LOG" || true)")
+fi
+if ! grep -q '^BOOT-REPORT begin$' "$LOG"; then
+	problems+=("no report from the guest")
+else
+	has '^BOOT-REPORT end$' "report incomplete"
+	has '^BOOT-REPORT is-active sock464: active$' "sock464.service not active"
+	has '^BOOT-REPORT StatusText=.*2001:db8:64::/96' "sock464 status line does not name the PREF64 (readiness)"
+	has '^BOOT-REPORT bpffs: bpf +/sys/fs/bpf$' "bpffs not mounted on /sys/fs/bpf"
+	has '^BOOT-REPORT pins: .*connect4' "no programs pinned in /sys/fs/bpf/sock464"
+	has '^BOOT-REPORT probe: Result=success ExecMainStatus=0$' "probe.service failed"
+	has 'probe: getpeername 198\.51\.100\.10:8080' "probe did not see the IPv4 peer 198.51.100.10:8080"
+	has 'probe: reply pong \[2001:db8:64::' "probe got no reply from the server over IPv6"
+	has '^BOOT-REPORT failed units: *$' "failed units in the guest"
+fi
+if [ ${#problems[@]} -gt 0 ]; then
+	echo "----- $LOG (last 60 lines)" >&2
+	tail -n 60 "$LOG" >&2
+	msg=${problems[0]}
+	for p in "${problems[@]:1}"; do msg+="; $p"; done
+	fail "$msg (console: $LOG)"
+fi
+echo "boot test: passed ($((T2 - T0))s, boot $((T2 - T1))s; console: $LOG)"
