@@ -40,6 +40,7 @@ struct daemon {
 	struct control control;
 	struct trace trace;
 	struct ev_source signals;
+	struct timer prune;		/* drops cgroups that were removed */
 	struct sock464_netns netns;	/* what the hooks see for our namespace */
 	struct container *containers;	/* served through serve-container */
 	struct netns_svc *namespaces;	/* their namespaces, other than ours */

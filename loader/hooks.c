@@ -253,6 +253,22 @@ int hooks_detach(struct hooks *h, const char *path)
 	return -ENOENT;
 }
 
+void hooks_prune(struct hooks *h)
+{
+	unsigned int i = 0;
+	char path[4096];
+
+	while (i < h->ncgroups) {
+		if (access(h->cgroups[i].path, F_OK) == 0 || errno != ENOENT) {
+			i++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s", h->cgroups[i].path);
+		hooks_detach(h, path);
+		log_info("cgroup %s is gone: no longer serving it", path);
+	}
+}
+
 void hooks_destroy(struct hooks *h)
 {
 	unsigned int i;

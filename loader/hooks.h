@@ -52,6 +52,12 @@ int hooks_open_cgroup(const char *path);
 int hooks_attach(struct hooks *h, const char *path, enum hooks_set set);
 /* Detach from the cgroup attached as @path; -ENOENT if it is not. */
 int hooks_detach(struct hooks *h, const char *path);
+/*
+ * Detach from the cgroups whose directory is gone (systemd removed a
+ * unit's, a container went without poststop), logging each.  Their links
+ * are defunct anyway; this keeps the list true.
+ */
+void hooks_prune(struct hooks *h);
 /* Detach everything and unload; safe on partial state. */
 void hooks_destroy(struct hooks *h);
 

@@ -294,6 +294,16 @@ static int setup_signals(struct daemon *d)
 	return loop_add(&d->loop, &d->signals, EPOLLIN);
 }
 
+#define PRUNE_MS 10000
+
+static void on_prune(struct timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, prune);
+
+	hooks_prune(&d->hooks);
+	timer_arm(&d->loop, &d->prune, on_prune, PRUNE_MS);
+}
+
 static void after_batch(void *arg)
 {
 	struct daemon *d = arg;
@@ -672,6 +682,7 @@ int main(int argc, char **argv)
 		 ntohs(d.relay.port), ntohs(d.udp.port));
 	/* Hooks attached, and a prefix known or its discovery started. */
 	notify("READY=1");
+	timer_arm(&d.loop, &d.prune, on_prune, PRUNE_MS);
 
 	err = loop_run(&d.loop);
 	if (err)

@@ -345,6 +345,7 @@ int status_write(struct daemon *d, FILE *out, bool json)
 	__u64 cnt[SOCK464_CNT_MAX];
 	int err;
 
+	hooks_prune(&d->hooks);		/* report only cgroups that exist */
 	err = hooks_counters(&d->hooks, cnt);
 	if (err)
 		return err;

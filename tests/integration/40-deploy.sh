@@ -109,6 +109,14 @@ expect_fail ctl detach "$CG_C" && assert_contains "$T_ERR" "is not served"
 expect_fail ctl attach "$T_TMP" && assert_contains "$T_ERR" "attaching to $T_TMP failed"
 t_pass
 
+t_begin "a served cgroup that is removed (a finished unit's) leaves the list"
+cg_create gone CG_GONE
+assert_ok ctl attach "$CG_GONE" && assert_contains "$(ctl status)" "cgroup: $CG_GONE"
+rmdir "$CG_GONE"
+assert_not_contains "$(ctl status)" "cgroup: $CG_GONE" &&
+	assert_contains "$(cat "$DAEMON_LOG")" "cgroup $CG_GONE is gone: no longer serving it"
+t_pass
+
 t_begin "trace shows a connection made now: pid, command, cgroup, both addresses"
 start_bg TRACE "$CTL" --control "$T_TMP/control" trace --count 1 --timeout 10
 start_bg TRACEJ "$CTL" --control "$T_TMP/control" trace --json --count 1 --timeout 10
