@@ -43,9 +43,8 @@ done
 RA_CONF=$T_TMP/ra.conf
 
 # ra_start [ARGS...]: the RA sender on the router's client-side link; sets
-# RA (its PID) and RA_LOG.  Each one gets a log of its own (RA1, RA2...):
-# start_bg truncates a reused log only once the background job runs, so a
-# wait on a reused log could see the previous sender's READY.
+# RA (its PID) and RA_LOG.  Each one keeps a log of its own (RA1, RA2...),
+# so earlier ones can still be read.
 RA_N=0
 ra_start() {
 	local var

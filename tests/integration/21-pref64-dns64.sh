@@ -40,27 +40,6 @@ for p in 80 9001; do
 	wait_port "$NS_S" 0.0.0.0 "$p" || t_bail "server on port $p did not start"
 done
 
-# ---------------------------------------------------------------- helpers
-# start_daemon: sock464-load in auto mode, DNS64 only, asking the router.
-# Each daemon gets a log of its own (DAEMON1, DAEMON2...): start_bg
-# truncates a reused log only once the background job runs, so a wait on
-# it could see the previous daemon's lines.  Sets DAEMON and DAEMON_LOG.
-DAEMON_N=0
-start_daemon() {
-	local var
-	DAEMON_N=$((DAEMON_N + 1))
-	var=DAEMON$DAEMON_N
-	start_bg "$var" nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
-		--no-ra --dns64-server "$ROUTER6" -v
-	# shellcheck disable=SC2034	# stop_bg DAEMON reads it
-	DAEMON=${!var}
-	var=${var}_LOG
-	DAEMON_LOG=${!var}
-	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
-		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
-		return 1
-	}
-}
 
 # only PREFIX: it is the only prefix known, from DNS64, and in use.
 only() { [[ $(known) == "$1 dns64 None in_use=True" ]]; }
@@ -69,7 +48,7 @@ only() { [[ $(known) == "$1 dns64 None in_use=True" ]]; }
 dns64_up "$NS_R" "$ROUTER6" "$P0" 300 || t_bail "DNS64 resolver"
 
 t_begin "DNS64 discovery finds $P0 (/96) with no --pref64"
-start_daemon || t_fail "daemon"
+start_daemon --no-ra || t_fail "daemon"
 if wait_for 5 using "$P0 dns64"; then
 	assert_eq "$P0 dns64 None in_use=True" "$(known)" "known prefixes" &&
 		in_range "$(lifetime "$P0")" 295 300 "lifetime (the answer's TTL)" &&
@@ -166,7 +145,7 @@ t_pass
 
 t_begin "start-up with a resolver that does not synthesize: no prefix, ENETUNREACH, a clear log line"
 stop_bg DAEMON
-start_daemon || t_fail "daemon"	# a new $DAEMON_LOG
+start_daemon --no-ra || t_fail "daemon"	# a new $DAEMON_LOG
 if wait_for 5 grep -qF "$why 2 s" "$DAEMON_LOG"; then
 	# Backoff: 1 s, then 2 s, in this order, and nothing learned.
 	assert_eq "1 2" "$(grep -F "$why" "$DAEMON_LOG" | sed 's/.* \([0-9]*\) s$/\1/' |
@@ -185,7 +164,7 @@ t_pass
 t_begin "TTL 10 s: asked again at 90% of it, the prefix never lapses"
 stop_bg DAEMON
 dns64_restart "$P0" 10 || t_fail "DNS64 resolver"
-start_daemon || t_fail "daemon"
+start_daemon --no-ra || t_fail "daemon"
 if wait_for 5 only "$P0"; then
 	q0=$(queries)
 	sleep 11	# one TTL and a bit: one more answer, at 9 s

@@ -37,25 +37,6 @@ RA_CONF=$T_TMP/ra.conf
 # rs_count: Router Solicitations the sender has heard (and ignored).
 rs_count() { grep -c '^RS from' "$RA_LOG"; }
 
-# Each daemon gets a log of its own (DAEMON1, DAEMON2...): start_bg
-# truncates a reused log only once the background job runs, so a wait on
-# it could see the previous daemon's lines.  Sets DAEMON and DAEMON_LOG.
-DAEMON_N=0
-start_daemon() {
-	local var
-	DAEMON_N=$((DAEMON_N + 1))
-	var=DAEMON$DAEMON_N
-	start_bg "$var" nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
-		--dns64-server "$ROUTER6" -v "$@"
-	# shellcheck disable=SC2034	# stop_bg DAEMON reads it
-	DAEMON=${!var}
-	var=${var}_LOG
-	DAEMON_LOG=${!var}
-	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
-		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
-		return 1
-	}
-}
 
 # expect_known LINE...: exactly these prefixes are known (any order).
 expect_known() { assert_eq "$(printf '%s\n' "$@" | sort)" "$(known)" "known prefixes"; }

@@ -85,3 +85,24 @@ ra_count() { grep -c '^RA ' "$RA_LOG"; }
 # queries: the ipv4only.arpa AAAA queries the current resolver has logged.
 # (from the client: dns64_up's own checks come from the router itself).
 queries() { grep -c "info: $CLIENT6 ipv4only.arpa. AAAA IN" "$DNS64_LOG"; }
+
+# start_daemon [ARGS...]: sock464-load in the client namespace, serving $CG,
+# asking the router's DNS64 ($ROUTER6), with ARGS added.  Each daemon keeps
+# a log of its own (DAEMON1, DAEMON2...), so earlier ones can still be read.
+# Sets DAEMON and DAEMON_LOG.
+DAEMON_N=0
+start_daemon() {
+	local var
+	DAEMON_N=$((DAEMON_N + 1))
+	var=DAEMON$DAEMON_N
+	start_bg "$var" nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
+		--dns64-server "$ROUTER6" -v "$@"
+	# shellcheck disable=SC2034	# stop_bg DAEMON reads it
+	DAEMON=${!var}
+	var=${var}_LOG
+	DAEMON_LOG=${!var}
+	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
+		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
+		return 1
+	}
+}
