@@ -45,7 +45,6 @@ import errno
 import hashlib
 import ipaddress
 import os
-import random
 import resource
 import select
 import socket
@@ -56,22 +55,11 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rfc6052  # noqa: E402
-
-CHUNK = 65536
+from testpattern import CHUNK, pattern  # noqa: E402
 
 
 class CheckFailed(Exception):
     pass
-
-
-def pattern(n):
-    """The deterministic test pattern of n bytes, in chunks (= tcpserv.py)."""
-    rng = random.Random(n)
-    left = n
-    while left > 0:
-        k = min(CHUNK, left)
-        yield rng.randbytes(k)
-        left -= k
 
 
 def pattern_sha256(n):

@@ -20,13 +20,12 @@ both families are bound, the IPv6 socket is IPV6_V6ONLY).  The server exits
 "LISTENING ADDR PORT" per socket once ready and one line per connection:
 "CONN mode=M local=A:P peer=A:P bytes_in=N bytes_out=N result=R".
 
-The pattern for "source" is random.Random(N) drawn in 64 KiB chunks, the
-same generator tcpclient.py uses to check it.
+The pattern for "source" is the one in testpattern.py, which tcpclient.py
+checks it against.
 """
 import argparse
 import errno
 import hashlib
-import random
 import selectors
 import signal
 import socket
@@ -35,17 +34,8 @@ import sys
 import threading
 import time
 
-CHUNK = 65536
-
-
-def pattern(n):
-    """Yield the deterministic test pattern of n bytes, in chunks."""
-    rng = random.Random(n)
-    left = n
-    while left > 0:
-        k = min(CHUNK, left)
-        yield rng.randbytes(k)
-        left -= k
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from testpattern import CHUNK, pattern  # noqa: E402
 
 
 def fmt(sockaddr):
