@@ -6,12 +6,21 @@
  *                                        down  <==u2d pipe==  up
  *
  * Bytes move with splice(2), socket to pipe to socket, so they are never
- * copied to user space; a pipe holds at most PIPE_CAP bytes, so memory per
- * connection is bounded by two pipes and the kernel's socket buffers.
+ * copied to user space; a pipe holds at most PIPE_CAP bytes (less if the
+ * kernel refuses that size), so memory per connection is bounded by two
+ * pipes and the kernel's socket buffers.  Pipes that large let one wake-up
+ * move a megabyte, where the default 64 KiB made the relay spend its time
+ * in wake-ups and system calls.
  * Both sockets carry SO_LINGER {1, 0} while open: if the daemon dies, the
  * kernel closes them with a reset and the application sees an error, never
  * a clean but truncated stream.  Only a connection whose both directions
  * ended cleanly is closed with FINs.
+ *
+ * Per connection the relay makes as few system calls as it can: accepted
+ * sockets inherit SO_LINGER and TCP_NODELAY from the listener, the IPv6
+ * side is used as soon as connect() returns (on a fast path the handshake
+ * is already done), an event moves only the direction it concerns, and
+ * close() takes a socket out of epoll by itself.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,13 +44,14 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
-#define PIPE_CAP	(64 * 1024)	/* the kernel's default pipe size */
-#define ACCEPT_BATCH	64		/* accepts per wake-up, for fairness */
+#define PIPE_CAP	(1024 * 1024)	/* the default pipe-max-size */
 #define CONN_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define EV_READ		(EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)
+#define EV_WRITE	(EPOLLOUT | EPOLLHUP | EPOLLERR)
 
 /* One direction: bytes read from one socket wait in a pipe for the other. */
 struct half {
-	int pipe_r, pipe_w;
+	struct relay_pipe pipe;
 	unsigned int queued;	/* bytes in the pipe */
 	bool eof;		/* the source sent FIN */
 	bool shut;		/* and it was passed on (SHUT_WR) */
@@ -52,7 +62,7 @@ struct conn {
 	struct ev_source down;	/* the application's connection */
 	struct ev_source up;	/* ours, to the IPv6 destination */
 	struct half d2u, u2d;
-	bool connected;		/* the upstream connect completed */
+	bool connected;		/* the upstream connect is known to have succeeded */
 	bool closed;
 	struct conn *prev, *next;	/* relay->live */
 	struct conn *next_retired;
@@ -95,7 +105,7 @@ static const char *conn_dst(const struct conn *c, char *buf, size_t len)
 
 static void half_init(struct half *h)
 {
-	h->pipe_r = h->pipe_w = -1;
+	h->pipe = (struct relay_pipe){ .rfd = -1, .wfd = -1 };
 	h->queued = 0;
 	h->eof = h->shut = false;
 }
@@ -105,29 +115,33 @@ static int half_open(struct relay_tcp *r, struct half *h)
 {
 	int p[2];
 
+	int cap;
+
 	if (r->npipes) {
 		r->npipes--;
-		h->pipe_r = r->pipes[r->npipes][0];
-		h->pipe_w = r->pipes[r->npipes][1];
+		h->pipe = r->pipes[r->npipes];
 		return 0;
 	}
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
-	h->pipe_r = p[0];
-	h->pipe_w = p[1];
+	/* Best effort: without CAP_SYS_RESOURCE a user's pipes are limited. */
+	cap = fcntl(p[1], F_SETPIPE_SZ, PIPE_CAP);
+	if (cap < 0)
+		cap = fcntl(p[1], F_GETPIPE_SZ);
+	h->pipe = (struct relay_pipe){
+		.rfd = p[0], .wfd = p[1], .cap = cap > 0 ? (unsigned int)cap : 4096,
+	};
 	return 0;
 }
 
 /* An empty pipe goes back to the pool; one still holding bytes is closed. */
 static void half_close(struct relay_tcp *r, struct half *h)
 {
-	if (h->pipe_r >= 0 && !h->queued && r->npipes < RELAY_PIPE_POOL) {
-		r->pipes[r->npipes][0] = h->pipe_r;
-		r->pipes[r->npipes][1] = h->pipe_w;
-		r->npipes++;
-	} else if (h->pipe_r >= 0) {
-		close(h->pipe_r);
-		close(h->pipe_w);
+	if (h->pipe.rfd >= 0 && !h->queued && r->npipes < RELAY_PIPE_POOL) {
+		r->pipes[r->npipes++] = h->pipe;
+	} else if (h->pipe.rfd >= 0) {
+		close(h->pipe.rfd);
+		close(h->pipe.wfd);
 	}
 	half_init(h);
 }
@@ -146,10 +160,10 @@ static void conn_close(struct conn *c, bool clean)
 	if (c->closed)
 		return;
 	c->closed = true;
+	/* close() also takes each socket out of epoll (they are not dup()ed). */
 	for (i = 0; i < 2; i++) {
 		if (fds[i] < 0)
 			continue;
-		loop_del(r->loop, i ? &c->up : &c->down);
 		if (clean) {
 			set_linger(fds[i], 0);
 			close(fds[i]);
@@ -186,9 +200,11 @@ static void conn_abort(struct conn *c, const char *what, int err)
 
 /*
  * Move what @src has into @dst through @h until neither side can make
- * progress.  Returns 0, or -errno when either socket failed.
+ * progress.  @may_shut: @dst is connected, so the end of the stream may be
+ * passed on (shutdown() of a socket still connecting would abort it).
+ * Returns 0, or -errno with *@failed set to the socket that failed.
  */
-static int pump(struct half *h, int src, int dst)
+static int pump(struct half *h, int src, int dst, bool may_shut, int *failed)
 {
 	const unsigned int flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
 	bool progress;
@@ -196,9 +212,9 @@ static int pump(struct half *h, int src, int dst)
 
 	do {
 		progress = false;
-		if (!h->eof && h->queued < PIPE_CAP) {
-			n = splice(src, NULL, h->pipe_w, NULL,
-				   PIPE_CAP - h->queued, flags);
+		if (!h->eof && h->queued < h->pipe.cap) {
+			n = splice(src, NULL, h->pipe.wfd, NULL,
+				   h->pipe.cap - h->queued, flags);
 			if (n > 0) {
 				h->queued += n;
 				progress = true;
@@ -206,36 +222,47 @@ static int pump(struct half *h, int src, int dst)
 				h->eof = true;
 				progress = true;
 			} else if (errno != EAGAIN) {
+				*failed = src;
 				return -errno;
 			}
 		}
 		if (h->queued) {
-			n = splice(h->pipe_r, NULL, dst, NULL, h->queued, flags);
+			n = splice(h->pipe.rfd, NULL, dst, NULL, h->queued, flags);
 			if (n > 0) {
 				h->queued -= n;
 				progress = true;
 			} else if (n < 0 && errno != EAGAIN) {
+				*failed = dst;
 				return -errno;
 			}
 		}
-		if (h->eof && !h->queued && !h->shut) {
-			if (shutdown(dst, SHUT_WR) && errno != ENOTCONN)
+		if (h->eof && !h->queued && !h->shut && may_shut) {
+			if (shutdown(dst, SHUT_WR) && errno != ENOTCONN) {
+				*failed = dst;
 				return -errno;
+			}
 			h->shut = true;
 		}
 	} while (progress);
 	return 0;
 }
 
-static void conn_pump(struct conn *c)
+/* Move the directions an event concerns: @d2u towards IPv6, @u2d back. */
+static void conn_pump(struct conn *c, bool d2u, bool u2d)
 {
-	int err;
+	int err = 0, failed = -1;
 
-	err = pump(&c->d2u, c->down.fd, c->up.fd);
-	if (!err)
-		err = pump(&c->u2d, c->up.fd, c->down.fd);
+	if (d2u)
+		err = pump(&c->d2u, c->down.fd, c->up.fd, c->connected, &failed);
+	if (!err && u2d)
+		err = pump(&c->u2d, c->up.fd, c->down.fd, true, &failed);
 	if (err) {
-		conn_abort(c, "transfer failed", -err);
+		if (failed == c->up.fd && !c->connected) {
+			c->relay->stats.upstream_failed++;
+			conn_abort(c, "IPv6 connect failed", -err);
+		} else {
+			conn_abort(c, "transfer failed", -err);
+		}
 		return;
 	}
 	if (c->d2u.shut && c->u2d.shut)
@@ -253,6 +280,11 @@ static int sock_error(int fd)
 	return err;
 }
 
+/*
+ * Edge-triggered: readable means the event's socket has bytes (or its end)
+ * for the direction it is the source of; writable means room for the
+ * direction it is the destination of.  Only those directions move.
+ */
 static void on_down(struct ev_source *src, uint32_t events)
 {
 	struct conn *c = container_of(src, struct conn, down);
@@ -267,53 +299,36 @@ static void on_down(struct ev_source *src, uint32_t events)
 			return;
 		}
 	}
-	if (c->connected)
-		conn_pump(c);
-}
-
-static void upstream_connected(struct conn *c)
-{
-	char dst[128];
-	int err;
-
-	err = half_open(c->relay, &c->d2u);
-	if (!err)
-		err = half_open(c->relay, &c->u2d);
-	if (err) {
-		conn_abort(c, "creating pipes failed", -err);
-		return;
-	}
-	c->connected = true;
-	log_debug("relay: port %u to %s: connected", ntohs(c->src_port),
-		  conn_dst(c, dst, sizeof(dst)));
-	conn_pump(c);
+	conn_pump(c, events & EV_READ, events & EV_WRITE);
 }
 
 static void on_up(struct ev_source *src, uint32_t events)
 {
 	struct conn *c = container_of(src, struct conn, up);
+	char dst[128];
 	int err;
 
 	if (c->closed)
 		return;
-	if (!c->connected) {
+	if (events & (EPOLLERR | EPOLLHUP)) {
 		err = sock_error(c->up.fd);
-		if (err) {
+		if (err && !c->connected) {
 			c->relay->stats.upstream_failed++;
 			conn_abort(c, "IPv6 connect failed", err);
-		} else if (events & EPOLLOUT) {
-			upstream_connected(c);
+			return;
 		}
-		return;
-	}
-	if (events & EPOLLERR) {
-		err = sock_error(c->up.fd);
 		if (err) {
 			conn_abort(c, "IPv6 side failed", err);
 			return;
 		}
 	}
-	conn_pump(c);
+	if (!c->connected && (events & EPOLLOUT)) {
+		c->connected = true;
+		log_debug("relay: port %u to %s: connected", ntohs(c->src_port),
+			  conn_dst(c, dst, sizeof(dst)));
+		events |= EV_READ;	/* whatever came with the handshake */
+	}
+	conn_pump(c, events & EV_WRITE, events & EV_READ);
 }
 
 /* Open the IPv6 connection for @c; 0 or -errno. */
@@ -386,36 +401,48 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 	r->nconns++;
 	r->stats.accepted++;
 
-	set_linger(fd, 1);
-	set_nodelay(fd);
+	/* SO_LINGER and TCP_NODELAY came with the listener's. */
+	err = half_open(r, &c->d2u);
+	if (!err)
+		err = half_open(r, &c->u2d);
+	if (err) {
+		conn_abort(c, "creating pipes failed", -err);
+		return;
+	}
 	err = loop_add(r->loop, &c->down, CONN_EVENTS);
 	if (!err)
 		err = conn_connect_up(c);
 	if (err) {
 		r->stats.upstream_failed++;
 		conn_abort(c, "IPv6 connect failed", -err);
+		return;
 	}
+	/*
+	 * Over loopback or a fast link the handshake may be done already:
+	 * send what the application wrote without waiting for the event.
+	 */
+	conn_pump(c, true, false);
 }
 
+/*
+ * One connection per event: the listener is level-triggered, so epoll
+ * reports it again while more wait, interleaved with the traffic of the
+ * connections already open.
+ */
 static void on_listener(struct ev_source *src, uint32_t events)
 {
 	struct relay_tcp *r = container_of(src, struct relay_tcp, listener);
 	struct sockaddr_in peer;
-	socklen_t len;
-	int i, fd;
+	socklen_t len = sizeof(peer);
+	int fd;
 
 	(void)events;
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		len = sizeof(peer);
-		fd = accept4(r->listener.fd, (struct sockaddr *)&peer, &len,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != ECONNABORTED)
-				log_warn("relay: accept failed: %s", strerror(errno));
-			return;
-		}
+	fd = accept4(r->listener.fd, (struct sockaddr *)&peer, &len,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0)
 		relay_accept_one(r, fd, &peer);
-	}
+	else if (errno != EAGAIN && errno != ECONNABORTED)
+		log_warn("relay: accept failed: %s", strerror(errno));
 }
 
 int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
@@ -441,6 +468,9 @@ int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
 	r->listener.fd = fd;
 	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &r->netns_cookie, &len))
 		goto fail;
+	/* Accepted sockets inherit both. */
+	set_linger(fd, 1);
+	set_nodelay(fd);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    listen(fd, SOMAXCONN))
 		goto fail;
@@ -486,7 +516,7 @@ void relay_tcp_stop(struct relay_tcp *r)
 	relay_tcp_reap(r);
 	while (r->npipes) {
 		r->npipes--;
-		close(r->pipes[r->npipes][0]);
-		close(r->pipes[r->npipes][1]);
+		close(r->pipes[r->npipes].rfd);
+		close(r->pipes[r->npipes].wfd);
 	}
 }

@@ -25,6 +25,11 @@ struct relay_tcp_stats {
 /* Empty pipes kept for reuse: creating two per connection is costly. */
 #define RELAY_PIPE_POOL 256
 
+struct relay_pipe {
+	int rfd, wfd;
+	unsigned int cap;	/* its size, F_GETPIPE_SZ */
+};
+
 struct relay_tcp {
 	struct loop *loop;
 	struct hooks *hooks;
@@ -37,7 +42,7 @@ struct relay_tcp {
 	struct conn *live;	/* every open connection */
 	struct conn *retired;	/* closed in this batch; freed after it */
 	struct relay_tcp_stats stats;
-	int pipes[RELAY_PIPE_POOL][2];
+	struct relay_pipe pipes[RELAY_PIPE_POOL];
 	unsigned int npipes;
 };
 

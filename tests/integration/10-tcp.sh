@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
-need_cmd tayga curl wget busybox python3
+need_cmd tayga curl wget busybox python3 nft
 
 LOAD=$T_ROOT/build/sock464-load
 STATIC=$T_ROOT/build/tests/tcpstatic
@@ -131,6 +131,26 @@ t_pass
 
 t_begin "half-close: the application's FIN reaches the server, the reply comes back"
 assert_ok in_cg python3 "$TCPCLIENT" --family 4 --connect "$SERVER4" 9004 halfclose 100000
+t_pass
+
+t_begin "half-close while the IPv6 connect is still in progress"
+# Drop the relay's first SYN to port 9004 (the quota lets the retransmitted
+# one through, a second later): the application's FIN, with no data before
+# it, arrives while the IPv6 socket is still connecting, and must wait for
+# the connection rather than abort it (shutdown() of a connecting socket).
+SYN6=$(python3 "$RFC6052" synth "$DEFAULT_PREFIX" "$SERVER4")
+ip netns exec "$NS_C" nft -f - <<NFT
+table inet s464slow {
+	chain out {
+		type filter hook output priority 0;
+		ip6 daddr $SYN6 tcp dport 9004 tcp flags & (syn | ack) == syn quota until 100 bytes drop
+	}
+}
+NFT
+t0=$(_t_now_us)
+assert_ok in_cg python3 "$TCPCLIENT" --family 4 --connect "$SERVER4" 9004 halfclose 0 &&
+	{ (($(_t_now_us) - t0 >= 800000)) || t_fail "done in under 0.8 s: the first SYN was not dropped"; }
+ip netns exec "$NS_C" nft delete table inet s464slow
 t_pass
 
 t_begin "server reset reaches the application as a reset"
