@@ -6,11 +6,14 @@
  *                                        down  <==u2d pipe==  up
  *
  * Bytes move with splice(2), socket to pipe to socket, so they are never
- * copied to user space; a pipe holds at most PIPE_CAP bytes (less if the
- * kernel refuses that size), so memory per connection is bounded by two
- * pipes and the kernel's socket buffers.  Pipes that large let one wake-up
- * move a megabyte, where the default 64 KiB made the relay spend its time
- * in wake-ups and system calls.
+ * copied to user space.  A pipe is PIPE_CAP bytes (less if the kernel
+ * refuses that size): one wake-up then moves a megabyte, where the default
+ * 64 KiB made the relay spend its time in wake-ups and system calls.  What
+ * a pipe may hold is bounded twice: by its size, and by a share of
+ * RELAY_PIPE_BUDGET among all open connections (relay_pipe_share()).  So
+ * memory per connection is bounded, and all pipes together hold at most
+ * max(RELAY_PIPE_BUDGET, connections x 2 x RELAY_PIPE_MIN) beside the
+ * kernel's socket buffers.
  * Both sockets carry SO_LINGER {1, 0} while open: if the daemon dies, the
  * kernel closes them with a reset and the application sees an error, never
  * a clean but truncated stream.  Only a connection whose both directions
@@ -69,6 +72,9 @@ struct conn {
 	struct sock464_pending dst;
 	uint16_t src_port;	/* the application's port, for logs */
 };
+
+/* Relayed connections open in every relay of the daemon. */
+static unsigned int conns_total;
 
 static void set_linger(int fd, int on)
 {
@@ -183,6 +189,7 @@ static void conn_close(struct conn *c, bool clean)
 	if (c->next)
 		c->next->prev = c->prev;
 	r->nconns--;
+	conns_total--;
 	c->next_retired = r->retired;
 	r->retired = c;
 }
@@ -207,14 +214,19 @@ static void conn_abort(struct conn *c, const char *what, int err)
 static int pump(struct half *h, int src, int dst, bool may_shut, int *failed)
 {
 	const unsigned int flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+	const unsigned int limit = relay_pipe_share(conns_total, h->pipe.cap);
 	bool progress;
 	ssize_t n;
 
+	/*
+	 * Stopping at @limit is like stopping at a full pipe: the destination
+	 * is full too, and its EPOLLOUT brings the next pump.
+	 */
 	do {
 		progress = false;
-		if (!h->eof && h->queued < h->pipe.cap) {
+		if (!h->eof && h->queued < limit) {
 			n = splice(src, NULL, h->pipe.wfd, NULL,
-				   h->pipe.cap - h->queued, flags);
+				   limit - h->queued, flags);
 			if (n > 0) {
 				h->queued += n;
 				progress = true;
@@ -399,6 +411,7 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 		r->live->prev = c;
 	r->live = c;
 	r->nconns++;
+	conns_total++;
 	r->stats.accepted++;
 
 	/* SO_LINGER and TCP_NODELAY came with the listener's. */

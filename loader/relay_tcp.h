@@ -25,6 +25,24 @@ struct relay_tcp_stats {
 /* Empty pipes kept for reuse: creating two per connection is costly. */
 #define RELAY_PIPE_POOL 256
 
+/*
+ * What one direction of a connection may hold in its pipe of @cap bytes
+ * while @conns relayed connections are open (in every relay of the
+ * daemon): the whole pipe while few are, else an equal share of
+ * RELAY_PIPE_BUDGET, never less than RELAY_PIPE_MIN.
+ */
+#define RELAY_PIPE_BUDGET	(256u << 20)
+#define RELAY_PIPE_MIN		(64u << 10)
+
+static inline unsigned int relay_pipe_share(unsigned int conns, unsigned int cap)
+{
+	unsigned int share = RELAY_PIPE_BUDGET / 2 / (conns ? conns : 1);
+
+	if (share < RELAY_PIPE_MIN)
+		share = RELAY_PIPE_MIN;
+	return share < cap ? share : cap;
+}
+
 struct relay_pipe {
 	int rfd, wfd;
 	unsigned int cap;	/* its size, F_GETPIPE_SZ */
