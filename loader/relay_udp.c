@@ -40,6 +40,7 @@
 
 #define DGRAM_MAX	65535
 #define RECV_BATCH	64	/* datagrams per wake-up, for fairness */
+#define MMSG		16	/* datagrams per recvmmsg() */
 
 struct udp_flow {
 	struct ev_source up;		/* connected to dst.dst6, dst.port */
@@ -51,7 +52,7 @@ struct udp_flow {
 	uint64_t last_ms;
 };
 
-static unsigned char dgram[DGRAM_MAX];
+static unsigned char dgrams[MMSG][DGRAM_MAX];	/* one batch, either way */
 
 static unsigned int bucket(const struct sockaddr_in *app, __u32 alias)
 {
@@ -126,7 +127,10 @@ static void pass_refusal(struct relay_udp *r, const struct udp_flow *f)
 		r->stats.errors++;
 }
 
-/* Replies from the destination, sent on to the application from the alias. */
+/*
+ * Replies from the destination, sent on to the application from the alias,
+ * MMSG at a time.
+ */
 static void on_up(struct ev_source *src, uint32_t events)
 {
 	struct udp_flow *f = container_of(src, struct udp_flow, up);
@@ -135,35 +139,44 @@ static void on_up(struct ev_source *src, uint32_t events)
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} control;
-	struct iovec iov = { .iov_base = dgram };
-	struct msghdr msg = {
+	struct msghdr hdr = {
 		.msg_name = &f->app, .msg_namelen = sizeof(f->app),
-		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
 	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&hdr);
 	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = f->alias };
-	ssize_t n;
-	int i;
+	struct iovec iov[MMSG];
+	struct mmsghdr in[MMSG], out[MMSG];
+	int got, i, n, sent;
 
 	(void)events;
 	c->cmsg_level = IPPROTO_IP;
 	c->cmsg_type = IP_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	for (i = 0; i < RECV_BATCH; i++) {
-		n = recv(f->up.fd, dgram, sizeof(dgram), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ECONNREFUSED)	/* an ICMPv6 port unreachable */
-				pass_refusal(r, f);
-			break;
+	for (got = 0; got < RECV_BATCH; got += n) {
+		for (i = 0; i < MMSG; i++) {
+			iov[i] = (struct iovec){ .iov_base = dgrams[i], .iov_len = DGRAM_MAX };
+			in[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
 		}
-		iov.iov_len = n;
-		if (sendmsg(r->sock.fd, &msg, 0) == n)
-			r->stats.datagrams_in++;
+		n = recvmmsg(f->up.fd, in, MMSG, 0, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno == ECONNREFUSED)	/* ICMPv6 port unreachable */
+				pass_refusal(r, f);
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			iov[i].iov_len = in[i].msg_len;
+			out[i].msg_hdr = hdr;
+			out[i].msg_hdr.msg_iov = &iov[i];
+			out[i].msg_hdr.msg_iovlen = 1;
+		}
+		sent = sendmmsg(r->sock.fd, out, n, 0);
+		if (sent > 0)
+			r->stats.datagrams_in += sent;
 		f->last_ms = loop_now_ms();
+		if (n < MMSG)
+			return;
 	}
 }
 
@@ -222,52 +235,67 @@ static struct udp_flow *flow_new(struct relay_udp *r,
 	return f;
 }
 
-/* Datagrams from applications, each to the alias of its destination. */
+/* One datagram from an application, sent on to the destination of its alias. */
+static void forward_up(struct relay_udp *r, const struct sockaddr_in *app,
+		       struct msghdr *msg, const void *buf, size_t len)
+{
+	struct udp_flow *f;
+	struct cmsghdr *c;
+	__u32 alias = 0;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			alias = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr.s_addr;
+	if (ntohl(alias) - SOCK464_ALIAS_FIRST >= SOCK464_ALIAS_COUNT) {
+		r->stats.unknown++;
+		return;
+	}
+	f = flow_find(r, app, alias);
+	if (!f)
+		f = flow_new(r, app, alias);
+	if (!f)
+		return;
+	f->last_ms = loop_now_ms();
+	if (send(f->up.fd, buf, len, 0) == (ssize_t)len)
+		r->stats.datagrams_out++;
+	else if (errno == ECONNREFUSED)
+		pass_refusal(r, f);
+}
+
+/*
+ * Datagrams from applications, each to the alias of its destination, read
+ * MMSG at a time.
+ */
 static void on_sock(struct ev_source *src, uint32_t events)
 {
 	struct relay_udp *r = container_of(src, struct relay_udp, sock);
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
-	} control;
-	struct sockaddr_in app;
-	struct iovec iov = { .iov_base = dgram, .iov_len = sizeof(dgram) };
-	struct msghdr msg = {
-		.msg_name = &app, .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf,
-	};
-	struct udp_flow *f;
-	struct cmsghdr *c;
-	__u32 alias;
-	ssize_t n;
-	int i;
+	} control[MMSG];
+	struct sockaddr_in app[MMSG];
+	struct iovec iov[MMSG];
+	struct mmsghdr mm[MMSG];
+	int got, i, n;
 
 	(void)events;
-	for (i = 0; i < RECV_BATCH; i++) {
-		msg.msg_namelen = sizeof(app);
-		msg.msg_controllen = sizeof(control.buf);
-		n = recvmsg(r->sock.fd, &msg, 0);
-		if (n < 0)
+	for (got = 0; got < RECV_BATCH; got += n) {
+		for (i = 0; i < MMSG; i++) {
+			iov[i] = (struct iovec){ .iov_base = dgrams[i], .iov_len = DGRAM_MAX };
+			mm[i].msg_hdr = (struct msghdr){
+				.msg_name = &app[i], .msg_namelen = sizeof(app[i]),
+				.msg_iov = &iov[i], .msg_iovlen = 1,
+				.msg_control = control[i].buf,
+				.msg_controllen = sizeof(control[i].buf),
+			};
+		}
+		n = recvmmsg(r->sock.fd, mm, MMSG, 0, NULL);
+		if (n <= 0)
 			return;
-		alias = 0;
-		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
-				alias = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr.s_addr;
-		if (ntohl(alias) - SOCK464_ALIAS_FIRST >= SOCK464_ALIAS_COUNT) {
-			r->stats.unknown++;
-			continue;
-		}
-		f = flow_find(r, &app, alias);
-		if (!f)
-			f = flow_new(r, &app, alias);
-		if (!f)
-			continue;
-		f->last_ms = loop_now_ms();
-		if (send(f->up.fd, dgram, n, 0) == n) {
-			r->stats.datagrams_out++;
-		} else if (errno == ECONNREFUSED) {
-			pass_refusal(r, f);
-		}
+		for (i = 0; i < n; i++)
+			forward_up(r, &app[i], &mm[i].msg_hdr, dgrams[i], mm[i].msg_len);
+		if (n < MMSG)
+			return;
 	}
 }
 
