@@ -138,7 +138,7 @@ static void on_up(struct ev_source *src, uint32_t events)
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
-	} control;
+	} control = { .buf = { 0 } };	/* the padding is sent too */
 	struct msghdr hdr = {
 		.msg_name = &f->app, .msg_namelen = sizeof(f->app),
 		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
