@@ -91,13 +91,6 @@ static void set_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* Close with a reset: SO_LINGER {1, 0} makes close() send RST. */
-static void close_reset(int fd)
-{
-	set_linger(fd, 1);
-	close(fd);
-}
-
 static const char *conn_dst(const struct conn *c, char *buf, size_t len)
 {
 	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
@@ -166,16 +159,17 @@ static void conn_close(struct conn *c, bool clean)
 	if (c->closed)
 		return;
 	c->closed = true;
-	/* close() also takes each socket out of epoll (they are not dup()ed). */
+	/*
+	 * Both sockets carry SO_LINGER {1, 0} from birth, so close() resets
+	 * them unless a clean close clears it first.  close() also takes each
+	 * out of epoll (they are not dup()ed).
+	 */
 	for (i = 0; i < 2; i++) {
 		if (fds[i] < 0)
 			continue;
-		if (clean) {
+		if (clean)
 			set_linger(fds[i], 0);
-			close(fds[i]);
-		} else {
-			close_reset(fds[i]);
-		}
+		close(fds[i]);
 	}
 	half_close(r, &c->d2u);
 	half_close(r, &c->u2d);
@@ -377,9 +371,10 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 	struct conn *c;
 	int err;
 
+	/* fd inherited SO_LINGER {1, 0}: closing it sends a reset. */
 	c = calloc(1, sizeof(*c));
 	if (!c) {
-		close_reset(fd);
+		close(fd);
 		return;
 	}
 	c->relay = r;
@@ -393,7 +388,7 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 		r->stats.unknown++;
 		log_debug("relay: closing connection from port %u that the hooks did not send",
 			  ntohs(peer->sin_port));
-		close_reset(fd);
+		close(fd);
 		free(c);
 		return;
 	}
@@ -401,7 +396,7 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 		if (!r->stats.over_limit++)
 			log_warn("relay: %u connections open (--max-connections); resetting new ones",
 				 r->nconns);
-		close_reset(fd);
+		close(fd);
 		free(c);
 		return;
 	}
