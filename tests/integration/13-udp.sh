@@ -115,6 +115,44 @@ print("OK")
 '
 t_pass
 
+t_begin "40 replies queued while the relay is stopped all reach the application"
+# The server answers one datagram with 40, a second later; meanwhile the
+# daemon is stopped, so the 40 wait in its flow socket and are relayed in
+# batches (recvmmsg, sendmmsg) once it runs again.
+start_bg BURST run_in_ns "$NS_S" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 7003))
+print("ready", flush=True)
+d, a = s.recvfrom(100)
+print("asked", flush=True)
+time.sleep(1)
+for i in range(40):
+    s.sendto(b"reply-%d" % i, a)
+'
+wait_for 5 grep -q ready "$BURST_LOG" || t_fail "burst server did not start"
+start_bg BURSTC run_in_cg "$CG" "$NS_C" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(8)
+s.connect(("198.51.100.10", 7003)); s.send(b"burst")
+got = set()
+try:
+    while len(got) < 40:
+        got.add(s.recv(100))
+except socket.timeout:
+    pass
+print("GOT", len(got))
+'
+if wait_for 5 grep -q asked "$BURST_LOG"; then
+	kill -STOP "$DAEMON"
+	sleep 2
+	kill -CONT "$DAEMON"
+	wait "$BURSTC"
+	assert_contains "$(cat "$BURSTC_LOG")" "GOT 40"
+else
+	t_fail "the request did not reach the server"
+fi
+t_pass
+
 t_begin "connected UDP: getpeername, send and recv"
 assert_ok in_cg python3 -c '
 import socket
