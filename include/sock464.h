@@ -39,6 +39,7 @@
 #define SOCK464_MAX_ROUTES	16384	/* mirrored IPv4 routes, all namespaces */
 #define SOCK464_RULE_PORTS	8	/* port ranges in one exclude rule */
 #define SOCK464_MAX_CGROUPS	4096	/* cgroups counted apart (LRU) */
+#define SOCK464_MAX_UDP_SRC	65536	/* UDP sockets filed for the relay (LRU) */
 
 /*
  * Per-socket state (sk_storage, so it dies with the socket).
@@ -59,6 +60,8 @@ struct sock464_sk {
 	__u16 orig_port;	/* and its port */
 	__u8  state;		/* enum sock464_sk_state */
 	__u8  pad;
+	__u16 udp_src_port;	/* UDP: the port it is filed under (sock464_udp_src) */
+	__u16 pad2;
 };
 
 /*
@@ -154,7 +157,33 @@ struct sock464_pending {
 	__u32 orig_ip4;		/* what the application asked for (for logs) */
 	__u16 port;		/* destination port */
 	__u16 pad;
+	__u32 uid;		/* of the process that connected */
 };
+
+/*
+ * An AF_INET UDP socket of a served cgroup that sent to an alias (or was
+ * connected to one), filed by the hooks under its netns and source port.
+ * The UDP relay takes a datagram only from a filed source address and
+ * port: no other local socket can use it.  sock_release marks the entry,
+ * and the relay still takes what the socket sent before it closed for
+ * SOCK464_UDP_SRC_GRACE_NS.
+ */
+struct sock464_udp_src_key {
+	__u64 netns;
+	__u16 port;		/* the socket's source port, network order */
+	__u16 pad;
+	__u32 pad2;
+};
+
+struct sock464_udp_src {
+	__u64 cookie;		/* bpf_get_socket_cookie() of the socket */
+	__u64 cgroup_id;	/* of the process that filed it */
+	__u64 released_ns;	/* bpf_ktime_get_ns() when it closed; 0: open */
+	__u32 ip4;		/* its source address on the loopback, network order */
+	__u32 uid;		/* of the process that filed it */
+};
+
+#define SOCK464_UDP_SRC_GRACE_NS	(2ULL * 1000000000)
 
 /* Per-CPU counters, one per decision the hooks make. */
 enum sock464_counter {

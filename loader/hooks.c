@@ -398,6 +398,14 @@ void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key)
 	bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sock464_alias), key);
 }
 
+int hooks_udp_src(struct hooks *h, __u64 netns, __u16 port, struct sock464_udp_src *src)
+{
+	struct sock464_udp_src_key key = { .netns = netns, .port = port };
+
+	return bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.sock464_udp_src), &key, src) ?
+	       -errno : 0;
+}
+
 static void lpm_key(struct sock464_lpm_key *k, __u64 netns, __u32 ip4, __u8 plen)
 {
 	memset(k, 0, sizeof(*k));

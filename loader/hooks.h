@@ -82,6 +82,8 @@ int hooks_alias_expire(struct hooks *h, __u64 netns, __u64 idle_before_ns,
 		       int (*busy)(__u32 alias, void *arg), void *arg,
 		       struct sock464_alias_key **retire, unsigned int *nretire);
 void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key);
+/* The UDP socket the hooks filed under source port @port in @netns: 0, or -ENOENT. */
+int hooks_udp_src(struct hooks *h, __u64 netns, __u16 port, struct sock464_udp_src *src);
 /* Remove every UDP destination and alias of namespace @netns. */
 void hooks_alias_flush(struct hooks *h, __u64 netns);
 

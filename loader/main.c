@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fd_limits.h"
 #include "log.h"
 #include "netns.h"
 #include "notify.h"
@@ -63,6 +64,8 @@ static const char usage_text[] =
 "      --max-connections N   relayed TCP connections open at once (default 16384)\n"
 "      --max-udp-flows N     relayed UDP flows (application socket and\n"
 "                            destination) open at once (default 4096)\n"
+"      --max-udp-flows-per-cgroup N  of those, at most N for the sockets of\n"
+"                            one cgroup (default 1024)\n"
 "      --udp-idle-timeout S  close a UDP flow idle this many seconds, and free\n"
 "                            its destination's alias (default 180)\n"
 "  -f, --config FILE         read settings from FILE (default " OPT_DEFAULT_CONFIG ",\n"
@@ -104,6 +107,7 @@ static const struct option longopts[] = {
 	{ "pin", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
 	{ "max-udp-flows", required_argument, NULL, 0 },
+	{ "max-udp-flows-per-cgroup", required_argument, NULL, 0 },
 	{ "udp-idle-timeout", required_argument, NULL, 0 },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "config", required_argument, NULL, 'f' },
@@ -616,6 +620,8 @@ int main(int argc, char **argv)
 			 "attached later (sock464ctl attach, containers)", d.config);
 	check_pid_namespace();
 	raise_fd_limit(&d.opt);
+	if (limits_check(&d.opt))
+		return 1;
 	d.started_ms = loop_now_ms();
 
 	err = loop_init(&d.loop);
@@ -638,6 +644,7 @@ int main(int argc, char **argv)
 		goto out;
 	d.loop.after_batch = after_batch;
 	d.loop.after_batch_arg = &d;
+	relay_udp_cgroup_limit(d.opt.max_udp_flows_cg);
 	err = relay_udp_start(&d.udp, &d.loop, &d.hooks, d.relay.netns_cookie,
 			      d.opt.max_udp_flows, d.opt.udp_idle_s, -1);
 	if (err)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +42,20 @@ int netns_socket(int nsfd, int domain, int type, int protocol)
 	fd = socket(domain, type, protocol);
 	err = errno;
 	netns_leave(nsfd);
+	errno = err;
+	return fd;
+}
+
+int netns_socket_as(int nsfd, unsigned int uid, bool *as_uid, int domain, int type,
+		    int protocol)
+{
+	int old, fd, err;
+
+	old = setfsuid(uid);
+	*as_uid = (unsigned int)setfsuid(uid) == uid;
+	fd = netns_socket(nsfd, domain, type, protocol);
+	err = errno;
+	setfsuid(old);
 	errno = err;
 	return fd;
 }

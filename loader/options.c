@@ -11,6 +11,7 @@
 #define DEFAULT_CONTROL		"/run/sock464/control"
 #define DEFAULT_MAX_CONNS	16384
 #define DEFAULT_MAX_UDP_FLOWS	4096
+#define DEFAULT_MAX_UDP_FLOWS_CG 1024
 #define DEFAULT_UDP_IDLE_S	180
 #define CONFIG_MAX_BYTES	(1 << 20)
 
@@ -20,6 +21,7 @@ void options_defaults(struct options *o)
 	snprintf(o->control, sizeof(o->control), "%s", DEFAULT_CONTROL);
 	o->max_conns = DEFAULT_MAX_CONNS;
 	o->max_udp_flows = DEFAULT_MAX_UDP_FLOWS;
+	o->max_udp_flows_cg = DEFAULT_MAX_UDP_FLOWS_CG;
 	o->udp_idle_s = DEFAULT_UDP_IDLE_S;
 	o->wkp_strict = true;
 	o->container_fallback = true;
@@ -215,6 +217,8 @@ int options_set(struct options *o, const char *key, const char *value,
 	}
 	if (!strcmp(key, "max-udp-flows"))
 		return parse_uint(value, 1, 1 << 20, &o->max_udp_flows, why, whylen);
+	if (!strcmp(key, "max-udp-flows-per-cgroup"))
+		return parse_uint(value, 1, 1 << 20, &o->max_udp_flows_cg, why, whylen);
 	if (!strcmp(key, "udp-idle-timeout"))
 		return parse_uint(value, 1, 86400, &o->udp_idle_s, why, whylen);
 	if (!strcmp(key, "exclude"))

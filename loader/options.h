@@ -54,6 +54,7 @@ struct options {
 	unsigned int max_conns;
 	bool max_conns_set;
 	unsigned int max_udp_flows;
+	unsigned int max_udp_flows_cg;	/* per cgroup */
 	unsigned int udp_idle_s;
 	struct policy_rule rules[OPT_MAX_RULES];
 	unsigned int nrules;

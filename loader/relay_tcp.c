@@ -19,6 +19,10 @@
  * a clean but truncated stream.  Only a connection whose both directions
  * ended cleanly is closed with FINs.
  *
+ * The IPv6 socket is created under the application's uid (recorded by the
+ * hooks with the pending connect), so that the host firewall's owner rules
+ * (nft meta skuid) match it as they match the application's own sockets.
+ *
  * Per connection the relay makes as few system calls as it can: accepted
  * sockets inherit SO_LINGER and TCP_NODELAY from the listener, the IPv6
  * side is used as soon as connect() returns (on a fast path the handshake
@@ -344,13 +348,18 @@ static int conn_connect_up(struct conn *c)
 		.sin6_family = AF_INET6,
 		.sin6_port = c->dst.port,
 	};
+	bool as_uid;
 	int fd;
 
 	memcpy(&sin6.sin6_addr, c->dst.dst6, sizeof(sin6.sin6_addr));
-	fd = netns_socket(c->relay->netns_fd, AF_INET6,
-			  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = netns_socket_as(c->relay->netns_fd, c->dst.uid, &as_uid, AF_INET6,
+			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (!as_uid)
+		ratelog(&c->relay->log_uid, LOG_WARN, "relay: creating a TCP socket as uid %u "
+			"failed (no CAP_SETUID?): the firewall sees it as the daemon's",
+			c->dst.uid);
 	c->up.fd = fd;
 	set_linger(fd, 1);
 	set_nodelay(fd);
@@ -386,16 +395,17 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 	if (hooks_take_pending(r->hooks, &key, &c->dst)) {
 		/* Not sent by the hooks: the relay is no open proxy. */
 		r->stats.unknown++;
-		log_debug("relay: closing connection from port %u that the hooks did not send",
-			  ntohs(peer->sin_port));
+		ratelog(&r->log_unknown, LOG_WARN, "relay: resetting a TCP connection from "
+			"port %u that the hooks did not send (not of a served cgroup)",
+			ntohs(peer->sin_port));
 		close(fd);
 		free(c);
 		return;
 	}
 	if (r->nconns >= r->max_conns) {
-		if (!r->stats.over_limit++)
-			log_warn("relay: %u connections open (--max-connections); resetting new ones",
-				 r->nconns);
+		r->stats.over_limit++;
+		ratelog(&r->log_over, LOG_WARN, "relay: %u connections open "
+			"(--max-connections); resetting new ones", r->nconns);
 		close(fd);
 		free(c);
 		return;
@@ -449,8 +459,11 @@ static void on_listener(struct ev_source *src, uint32_t events)
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0)
 		relay_accept_one(r, fd, &peer);
-	else if (errno != EAGAIN && errno != ECONNABORTED)
-		log_warn("relay: accept failed: %s", strerror(errno));
+	else if (errno != EAGAIN && errno != ECONNABORTED) {
+		r->stats.accept_failed++;
+		ratelog(&r->log_accept, LOG_WARN, "relay: accepting a TCP connection failed: %s",
+			strerror(errno));
+	}
 }
 
 int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,

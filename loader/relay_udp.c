@@ -12,6 +12,14 @@
  * application as an ICMP port unreachable over loopback, which the kernel
  * turns into ECONNREFUSED for a connected application socket.
  *
+ * Only the sockets the hooks filed may use the relay: each datagram's
+ * source port must be filed (sock464_udp_src) with its source address,
+ * by a socket that is open or closed less than SOCK464_UDP_SRC_GRACE_NS
+ * ago; the rest are dropped and counted.  Each flow's IPv6 socket is
+ * created under the application's uid, so that the host firewall's owner
+ * rules match it as they match the application's own sockets.  Flows are
+ * bounded in total and per cgroup (flow_quota.c).
+ *
  * Idle flows are closed by a periodic sweep, which also retires aliases
  * that no socket and no flow used for the idle timeout: first the
  * destination's entry goes (new datagrams get a new alias), then, a sweep
@@ -38,6 +46,9 @@
 #include "netns.h"
 #include "relay_udp.h"
 
+/* --max-udp-flows-per-cgroup, for every relay */
+static unsigned int cgroup_limit = 1u << 20;
+
 #define DGRAM_MAX	65535
 #define RECV_BATCH	64	/* datagrams per wake-up, for fairness */
 #define MMSG		16	/* datagrams per recvmmsg() */
@@ -49,7 +60,8 @@ struct udp_flow {
 	struct sockaddr_in app;		/* the application socket's address */
 	__u32 alias;			/* network order */
 	struct sock464_alias_dst dst;
-	uint64_t last_ms;
+	struct fq_node q;		/* its cgroup's share; last use */
+	uint64_t cookie;		/* the application socket's */
 };
 
 static unsigned char dgrams[MMSG][DGRAM_MAX];	/* one batch, either way */
@@ -81,6 +93,7 @@ static void flow_free(struct relay_udp *r, struct udp_flow *f)
 	while (*pp != f)
 		pp = &(*pp)->next;
 	*pp = f->next;
+	fq_remove(&r->quota, &f->q);
 	loop_del(r->loop, &f->up);
 	close(f->up.fd);
 	free(f);
@@ -174,50 +187,107 @@ static void on_up(struct ev_source *src, uint32_t events)
 		sent = sendmmsg(r->sock.fd, out, n, 0);
 		if (sent > 0)
 			r->stats.datagrams_in += sent;
-		f->last_ms = loop_now_ms();
+		if (sent < n) {
+			r->stats.replies_dropped += n - (sent > 0 ? sent : 0);
+			ratelog(&r->log_replies, LOG_WARN, "relay: passing UDP replies to the "
+				"application failed: %s; dropped", sent < 0 ? strerror(errno) :
+				"partly sent");
+		}
+		fq_touch(&f->q, loop_now_ms());
 		if (n < MMSG)
 			return;
 	}
 }
 
-static struct udp_flow *flow_new(struct relay_udp *r,
-				 const struct sockaddr_in *app, __u32 alias)
+/*
+ * Room for a new flow of cgroup @cgid: 0 (a quiet flow may have been
+ * evicted for it), or -ENOSPC with the drop counted and logged.
+ */
+static int flow_room(struct relay_udp *r, uint64_t cgid)
 {
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct fq_node *victim;
+
+	switch (fq_admit(&r->quota, cgid, loop_now_ms(), &victim)) {
+	case FQ_ROOM:
+		return 0;
+	case FQ_EVICT:
+		flow_free(r, container_of(victim, struct udp_flow, q));
+		r->stats.evicted++;
+		return 0;
+	case FQ_FULL_GROUP:
+		r->stats.over_cgroup_limit++;
+		ratelog(&r->log_over_cg, LOG_WARN, "relay: cgroup %s has %u UDP flows open "
+			"(--max-udp-flows-per-cgroup), none quiet for %llu ms; dropping datagrams "
+			"of its new ones", hooks_cgroup_path(r->hooks, cgid),
+			fq_count(&r->quota, cgid), (unsigned long long)r->quota.quiet_ms);
+		return -ENOSPC;
+	case FQ_FULL_TOTAL:
+		break;
+	}
+	r->stats.over_limit++;
+	ratelog(&r->log_over, LOG_WARN, "relay: %u UDP flows open (--max-udp-flows), none "
+		"quiet for %llu ms; dropping datagrams of new ones", r->nflows,
+		(unsigned long long)r->quota.quiet_ms);
+	return -ENOSPC;
+}
+
+/* The flow's IPv6 socket, the application's uid's, connected to its destination. */
+static int flow_connect(struct relay_udp *r, struct udp_flow *f, unsigned int uid)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = f->dst.port };
+	bool as_uid;
+
+	memcpy(&sin6.sin6_addr, f->dst.dst6, sizeof(sin6.sin6_addr));
+	f->up.fd = netns_socket_as(r->netns_fd, uid, &as_uid, AF_INET6,
+				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->up.fd >= 0 && !as_uid)
+		ratelog(&r->log_uid, LOG_WARN, "relay: creating a UDP socket as uid %u failed "
+			"(no CAP_SETUID?): the firewall sees it as the daemon's", uid);
+	if (f->up.fd < 0 ||
+	    connect(f->up.fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
+	    loop_add(r->loop, &f->up, EPOLLIN))
+		return -errno;
+	return 0;
+}
+
+static struct udp_flow *flow_new(struct relay_udp *r, const struct sockaddr_in *app,
+				 __u32 alias, const struct sock464_udp_src *src)
+{
 	char a[INET_ADDRSTRLEN], v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
 	struct udp_flow *f;
 	unsigned int b;
+	int err;
 
-	if (r->nflows >= r->max_flows) {
-		if (!r->stats.over_limit++)
-			log_warn("relay: %u UDP flows open (--max-udp-flows); dropping "
-				 "datagrams of new ones", r->nflows);
-		return NULL;
-	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
+	f->up.fd = -1;
 	if (hooks_alias_lookup(r->hooks, r->netns_cookie, alias, &f->dst)) {
 		r->stats.unknown++;
 		inet_ntop(AF_INET, &alias, a, sizeof(a));
-		log_debug("relay: datagram to %s, which stands for no destination; dropped", a);
+		ratelog(&r->log_unknown, LOG_WARN, "relay: UDP datagram to %s, which stands "
+			"for no destination; dropped", a);
+		free(f);
+		return NULL;
+	}
+	if (flow_room(r, src->cgroup_id)) {
 		free(f);
 		return NULL;
 	}
 	f->relay = r;
 	f->app = *app;
 	f->alias = alias;
+	f->cookie = src->cookie;
 	f->up.handler = on_up;
-	f->up.fd = netns_socket(r->netns_fd, AF_INET6,
-				SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	memcpy(&sin6.sin6_addr, f->dst.dst6, sizeof(sin6.sin6_addr));
-	sin6.sin6_port = f->dst.port;
-	if (f->up.fd < 0 ||
-	    connect(f->up.fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
-	    loop_add(r->loop, &f->up, EPOLLIN)) {
-		log_debug("relay: UDP flow to [%s]:%u failed: %s",
-			  inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)),
-			  ntohs(f->dst.port), strerror(errno));
+	err = flow_connect(r, f, src->uid);
+	if (!err)
+		err = fq_add(&r->quota, &f->q, src->cgroup_id, loop_now_ms());
+	if (err) {
+		r->stats.failed++;
+		ratelog(&r->log_failed, LOG_WARN, "relay: opening a UDP flow to [%s]:%u "
+			"failed: %s; its datagram is dropped",
+			inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)), ntohs(f->dst.port),
+			strerror(-err));
 		if (f->up.fd >= 0)
 			close(f->up.fd);
 		free(f);
@@ -228,17 +298,40 @@ static struct udp_flow *flow_new(struct relay_udp *r,
 	r->buckets[b] = f;
 	r->nflows++;
 	r->stats.flows++;
-	log_debug("relay: UDP flow from port %u to %s:%u via [%s]:%u",
-		  ntohs(app->sin_port), inet_ntop(AF_INET, &f->dst.ip4, v4, sizeof(v4)),
-		  ntohs(f->dst.port), inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)),
-		  ntohs(f->dst.port));
+	log_debug("relay: UDP flow from port %u (uid %u) to %s:%u via [%s]:%u",
+		  ntohs(app->sin_port), src->uid,
+		  inet_ntop(AF_INET, &f->dst.ip4, v4, sizeof(v4)), ntohs(f->dst.port),
+		  inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)), ntohs(f->dst.port));
 	return f;
+}
+
+static uint64_t ktime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * 1 if the hooks filed the socket @app sent from: its port, from this
+ * address, open or closed only just now (what it sent before closing).
+ */
+static int sender_filed(struct relay_udp *r, const struct sockaddr_in *app,
+			struct sock464_udp_src *src)
+{
+	return !hooks_udp_src(r->hooks, r->netns_cookie, app->sin_port, src) &&
+	       src->ip4 == app->sin_addr.s_addr &&
+	       (!src->released_ns ||
+		ktime_ns() - src->released_ns < SOCK464_UDP_SRC_GRACE_NS);
 }
 
 /* One datagram from an application, sent on to the destination of its alias. */
 static void forward_up(struct relay_udp *r, const struct sockaddr_in *app,
 		       struct msghdr *msg, const void *buf, size_t len)
 {
+	char a[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+	struct sock464_udp_src src;
 	struct udp_flow *f;
 	struct cmsghdr *c;
 	__u32 alias = 0;
@@ -248,18 +341,40 @@ static void forward_up(struct relay_udp *r, const struct sockaddr_in *app,
 			alias = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr.s_addr;
 	if (ntohl(alias) - SOCK464_ALIAS_FIRST >= SOCK464_ALIAS_COUNT) {
 		r->stats.unknown++;
+		ratelog(&r->log_unknown, LOG_WARN, "relay: UDP datagram to %s, not an alias; "
+			"dropped", inet_ntop(AF_INET, &alias, a, sizeof(a)));
 		return;
 	}
 	f = flow_find(r, app, alias);
+	if (!sender_filed(r, app, &src)) {
+		/* not sent through the hooks: the relay is no open proxy */
+		r->stats.foreign++;
+		ratelog(&r->log_foreign, LOG_WARN, "relay: UDP datagram from %s:%u, a socket "
+			"outside the served cgroups; dropped",
+			inet_ntop(AF_INET, &app->sin_addr, a, sizeof(a)), ntohs(app->sin_port));
+		if (f)
+			flow_free(r, f);
+		return;
+	}
+	if (f && f->cookie != src.cookie) {
+		flow_free(r, f);	/* another socket has that port now */
+		f = NULL;
+	}
 	if (!f)
-		f = flow_new(r, app, alias);
+		f = flow_new(r, app, alias, &src);
 	if (!f)
 		return;
-	f->last_ms = loop_now_ms();
-	if (send(f->up.fd, buf, len, 0) == (ssize_t)len)
+	fq_touch(&f->q, loop_now_ms());
+	if (send(f->up.fd, buf, len, 0) == (ssize_t)len) {
 		r->stats.datagrams_out++;
-	else if (errno == ECONNREFUSED)
+	} else if (errno == ECONNREFUSED) {
 		pass_refusal(r, f);
+	} else {
+		r->stats.send_failed++;
+		ratelog(&r->log_send, LOG_WARN, "relay: sending a UDP datagram to [%s]:%u "
+			"failed: %s; dropped", inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)),
+			ntohs(f->dst.port), strerror(errno));
+	}
 }
 
 /*
@@ -312,14 +427,6 @@ static int alias_busy(__u32 alias, void *arg)
 	return 0;
 }
 
-static uint64_t ktime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void on_sweep(struct timer *t)
 {
 	struct relay_udp *r = container_of(t, struct relay_udp, sweep);
@@ -331,7 +438,7 @@ static void on_sweep(struct timer *t)
 	for (b = 0; b < RELAY_UDP_BUCKETS; b++)
 		for (f = r->buckets[b]; f; f = next) {
 			next = f->next;
-			if (now - f->last_ms >= r->idle_ms) {
+			if (now - f->q.last_ms >= r->idle_ms) {
 				flow_free(r, f);
 				r->stats.expired++;
 			}
@@ -364,6 +471,8 @@ int relay_udp_start(struct relay_udp *r, struct loop *l, struct hooks *h,
 	r->netns_cookie = netns_cookie;
 	r->max_flows = max_flows;
 	r->idle_ms = (uint64_t)idle_s * 1000;
+	fq_init(&r->quota, max_flows, cgroup_limit,
+		r->idle_ms < RELAY_UDP_QUIET_MS ? r->idle_ms : RELAY_UDP_QUIET_MS);
 	r->sock.handler = on_sock;
 	r->netns_fd = netns_fd;
 	r->icmp_fd = netns_socket(netns_fd, AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
@@ -416,5 +525,11 @@ void relay_udp_stop(struct relay_udp *r)
 	r->icmp_fd = -1;
 	free(r->retiring);
 	r->retiring = NULL;
+	fq_fini(&r->quota);
 	r->loop = NULL;
+}
+
+void relay_udp_cgroup_limit(unsigned int n)
+{
+	cgroup_limit = n;
 }

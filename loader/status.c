@@ -115,6 +115,7 @@ static void relays_write(const struct daemon *d, FILE *out, bool json)
 		{ "upstream_failed", "upstream failed", t->upstream_failed },
 		{ "unknown", "unknown", t->unknown },
 		{ "over_limit", "over limit", t->over_limit },
+		{ "accept_failed", "accept failed", t->accept_failed },
 	};
 	const struct figure udp[] = {
 		{ "port", NULL, ntohs(d->udp.port) },
@@ -127,6 +128,12 @@ static void relays_write(const struct daemon *d, FILE *out, bool json)
 		{ "errors", "errors passed back", u->errors },
 		{ "unknown", "unknown", u->unknown },
 		{ "over_limit", "over limit", u->over_limit },
+		{ "over_cgroup_limit", "over cgroup limit", u->over_cgroup_limit },
+		{ "evicted", "evicted", u->evicted },
+		{ "foreign", "foreign", u->foreign },
+		{ "failed", "failed", u->failed },
+		{ "send_failed", "send failed", u->send_failed },
+		{ "replies_dropped", "replies dropped", u->replies_dropped },
 	};
 	char head[32];
 
