@@ -49,13 +49,21 @@ int netns_socket(int nsfd, int domain, int type, int protocol)
 int netns_socket_as(int nsfd, unsigned int uid, bool *as_uid, int domain, int type,
 		    int protocol)
 {
+	static int home_fsuid = -1;
+	unsigned int now;
 	int old, fd, err;
 
+	if (home_fsuid < 0)
+		home_fsuid = setfsuid(-1);	/* an invalid uid: only reads it */
+	*as_uid = true;
+	if (uid == (unsigned int)home_fsuid)
+		return netns_socket(nsfd, domain, type, protocol);
+	/* two calls: setfsuid() returns the fsuid it found, not whether it changed it */
 	old = setfsuid(uid);
-	*as_uid = (unsigned int)setfsuid(uid) == uid;
 	fd = netns_socket(nsfd, domain, type, protocol);
 	err = errno;
-	setfsuid(old);
+	now = setfsuid(old);
+	*as_uid = now == uid;
 	errno = err;
 	return fd;
 }

@@ -313,25 +313,38 @@ static uint64_t ktime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The last sender looked up, for the datagrams of one recvmmsg() batch. */
+struct sender {
+	bool valid, filed;
+	struct sockaddr_in app;
+	struct sock464_udp_src src;
+};
+
 /*
  * 1 if the hooks filed the socket @app sent from: its port, from this
  * address, open or closed only just now (what it sent before closing).
+ * Datagrams read in one batch from one source share one lookup.
  */
 static int sender_filed(struct relay_udp *r, const struct sockaddr_in *app,
-			struct sock464_udp_src *src)
+			struct sender *s)
 {
-	return !hooks_udp_src(r->hooks, r->netns_cookie, app->sin_port, src) &&
-	       src->ip4 == app->sin_addr.s_addr &&
-	       (!src->released_ns ||
-		ktime_ns() - src->released_ns < SOCK464_UDP_SRC_GRACE_NS);
+	if (s->valid && s->app.sin_port == app->sin_port &&
+	    s->app.sin_addr.s_addr == app->sin_addr.s_addr)
+		return s->filed;
+	s->valid = true;
+	s->app = *app;
+	s->filed = !hooks_udp_src(r->hooks, r->netns_cookie, app->sin_port, &s->src) &&
+		   s->src.ip4 == app->sin_addr.s_addr &&
+		   (!s->src.released_ns ||
+		    ktime_ns() - s->src.released_ns < SOCK464_UDP_SRC_GRACE_NS);
+	return s->filed;
 }
 
 /* One datagram from an application, sent on to the destination of its alias. */
 static void forward_up(struct relay_udp *r, const struct sockaddr_in *app,
-		       struct msghdr *msg, const void *buf, size_t len)
+		       struct msghdr *msg, const void *buf, size_t len, struct sender *s)
 {
 	char a[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
-	struct sock464_udp_src src;
 	struct udp_flow *f;
 	struct cmsghdr *c;
 	__u32 alias = 0;
@@ -346,7 +359,7 @@ static void forward_up(struct relay_udp *r, const struct sockaddr_in *app,
 		return;
 	}
 	f = flow_find(r, app, alias);
-	if (!sender_filed(r, app, &src)) {
+	if (!sender_filed(r, app, s)) {
 		/* not sent through the hooks: the relay is no open proxy */
 		r->stats.foreign++;
 		ratelog(&r->log_foreign, LOG_WARN, "relay: UDP datagram from %s:%u, a socket "
@@ -356,12 +369,12 @@ static void forward_up(struct relay_udp *r, const struct sockaddr_in *app,
 			flow_free(r, f);
 		return;
 	}
-	if (f && f->cookie != src.cookie) {
+	if (f && f->cookie != s->src.cookie) {
 		flow_free(r, f);	/* another socket has that port now */
 		f = NULL;
 	}
 	if (!f)
-		f = flow_new(r, app, alias, &src);
+		f = flow_new(r, app, alias, &s->src);
 	if (!f)
 		return;
 	fq_touch(&f->q, loop_now_ms());
@@ -404,11 +417,13 @@ static void on_sock(struct ev_source *src, uint32_t events)
 				.msg_controllen = sizeof(control[i].buf),
 			};
 		}
+		struct sender s = { .valid = false };
+
 		n = recvmmsg(r->sock.fd, mm, MMSG, 0, NULL);
 		if (n <= 0)
 			return;
 		for (i = 0; i < n; i++)
-			forward_up(r, &app[i], &mm[i].msg_hdr, dgrams[i], mm[i].msg_len);
+			forward_up(r, &app[i], &mm[i].msg_hdr, dgrams[i], mm[i].msg_len, &s);
 		if (n < MMSG)
 			return;
 	}

@@ -49,6 +49,7 @@ static void test_full_file(void **state)
 		"control /run/x.sock\n"
 		"max-connections 100\n"
 		"max-udp-flows 200\n"
+		"max-udp-flows-per-cgroup 20\n"
 		"udp-idle-timeout 30\n"
 		"verbose yes\n"), 0);
 	assert_int_equal(o.ncgroups, 2);
@@ -70,6 +71,7 @@ static void test_full_file(void **state)
 	assert_string_equal(o.control, "/run/x.sock");
 	assert_int_equal(o.max_conns, 100);
 	assert_int_equal(o.max_udp_flows, 200);
+	assert_int_equal(o.max_udp_flows_cg, 20);
 	assert_int_equal(o.udp_idle_s, 30);
 	assert_true(o.verbose);
 }
@@ -82,6 +84,8 @@ static void test_defaults(void **state)
 	assert_false(o.have_pref64);
 	assert_int_equal(o.max_conns, 16384);
 	assert_int_equal(o.udp_idle_s, 180);
+	assert_int_equal(o.max_udp_flows, 4096);
+	assert_int_equal(o.max_udp_flows_cg, 1024);
 	assert_string_equal(o.control, "/run/sock464/control");
 }
 
