@@ -424,12 +424,22 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 	if (!err)
 		err = half_open(r, &c->u2d);
 	if (err) {
+		r->stats.accept_failed++;
+		ratelog(&r->log_accept, LOG_WARN, "relay: creating pipes for a TCP connection "
+			"failed: %s; resetting it", strerror(-err));
 		conn_abort(c, "creating pipes failed", -err);
 		return;
 	}
 	err = loop_add(r->loop, &c->down, CONN_EVENTS);
 	if (!err)
 		err = conn_connect_up(c);
+	if (err && c->up.fd < 0) {
+		r->stats.accept_failed++;
+		ratelog(&r->log_accept, LOG_WARN, "relay: opening the IPv6 socket of a TCP "
+			"connection failed: %s; resetting it", strerror(-err));
+		conn_abort(c, "opening the IPv6 socket failed", -err);
+		return;
+	}
 	if (err) {
 		r->stats.upstream_failed++;
 		conn_abort(c, "IPv6 connect failed", -err);

@@ -18,7 +18,7 @@ struct relay_tcp_stats {
 	uint64_t accepted;	/* connections relayed */
 	uint64_t unknown;	/* connections the hooks did not send: closed */
 	uint64_t over_limit;	/* refused: --max-connections reached */
-	uint64_t accept_failed;	/* accept() failed (out of descriptors, ...) */
+	uint64_t accept_failed;	/* accept(), pipes or the IPv6 socket failed (descriptors, ...) */
 	uint64_t upstream_failed; /* the IPv6 connect failed: reset sent */
 	uint64_t reset;		/* aborted by a reset or error on either side */
 	uint64_t completed;	/* both directions closed cleanly */
