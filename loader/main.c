@@ -496,7 +496,8 @@ static void reload(struct daemon *d)
 	    strcmp(n.dns64_servers, o->dns64_servers) || n.no_ra != o->no_ra ||
 	    n.no_dns64 != o->no_dns64 || n.ninterfaces != o->ninterfaces ||
 	    memcmp(n.interfaces, o->interfaces, sizeof(n.interfaces)) ||
-	    n.max_conns != o->max_conns || n.max_udp_flows != o->max_udp_flows)
+	    n.max_conns != o->max_conns || n.max_udp_flows != o->max_udp_flows ||
+	    n.max_udp_flows_cg != o->max_udp_flows_cg)
 		log_warn("changes to pref64 auto/static, control, dns64-server, no-ra, "
 			 "no-dns64, interface and the limits take effect after a restart");
 	for (i = 0; i < o->ncgroups; i++)
