@@ -10,12 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "client.h"
 
 #define DEFAULT_PIN "/sys/fs/bpf/sock464"
 
@@ -54,76 +52,21 @@ static int usage_error(void)
 	return 2;
 }
 
-/* The absolute path of the cgroup v2 directory this process is in. */
-static int self_cgroup(char *buf, size_t len)
-{
-	char line[PATH_MAX], dir[PATH_MAX], type[64], mnt[PATH_MAX] = "", rel[PATH_MAX] = "";
-	FILE *f;
-
-	f = fopen("/proc/self/mounts", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %4095s %63s", dir, type) == 2 && !strcmp(type, "cgroup2")) {
-			snprintf(mnt, sizeof(mnt), "%s", dir);
-			break;
-		}
-	fclose(f);
-	f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(rel, sizeof(rel), "%s", line + 3);
-		}
-	fclose(f);
-	if (!mnt[0] || !rel[0])
-		return -ENOENT;
-	snprintf(buf, len, "%s%s", mnt, strcmp(rel, "/") ? rel : "");
-	return 0;
-}
-
-static int dial(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "sock464ctl: --control %s: path too long\n", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		fprintf(stderr, "sock464ctl: cannot reach sock464-load at %s: %s%s\n", path,
-			strerror(errno),
-			errno == ENOENT || errno == ECONNREFUSED ? " (is it running?)" :
-			errno == EACCES ? " (only root may use it)" : "");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
- * Send @request and copy the answer to stdout (an "error:" answer to
- * stderr, exit 1); with @max_lines or @timeout_s, stop after that many
- * lines or seconds (for trace).
+ * Send @request and copy the answer to stdout (an "error:" answer, such as
+ * a refusal, to stderr, exit 1); with @max_lines or @timeout_s, stop after
+ * that many lines or seconds (for trace).
  */
 static int request(const char *path, const char *req, long max_lines, long timeout_s)
 {
-	char buf[4096];
-	int fd = dial(path), errors = 0, first = 1;
+	char buf[4096], why[PATH_MAX + 128];
+	int fd = client_request(path, req, why, sizeof(why)), errors = 0, first = 1;
 	long lines = 0;
 	time_t end = timeout_s ? time(NULL) + timeout_s : 0;
 	ssize_t n, i;
 
-	if (fd < 0)
-		return 3;
-	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		fprintf(stderr, "sock464ctl: sending to %s: %s\n", path, strerror(errno));
+	if (fd < 0) {
+		fprintf(stderr, "sock464ctl: %s\n", why);
 		return 3;
 	}
 	for (;;) {
@@ -137,7 +80,7 @@ static int request(const char *path, const char *req, long max_lines, long timeo
 		n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			break;
-		if (first && !strncmp(buf, "error:", 6))
+		if (first && !strncmp(buf, ANSWER_ERROR, strlen(ANSWER_ERROR)))
 			errors = 1;
 		first = 0;
 		for (i = 0; i < n; i++) {
@@ -154,10 +97,6 @@ done:
 
 static int dropin(const char *unit, const char *pin)
 {
-	static const char *const hooks[] = {
-		"sock_create", "sock_ops", "connect4", "connect6", "sendmsg4",
-		"recvmsg4", "recvmsg6",
-	};
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	size_t i;
@@ -174,8 +113,9 @@ static int dropin(const char *unit, const char *pin)
 	       "After=sock464.service\n"
 	       "\n"
 	       "[Service]\n", unit, unit, unit, pin, pin);
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
-		printf("BPFProgram=%s:%s/%s\n", hooks[i], pin, hooks[i]);
+	for (i = 0; i < client_nsystemd_hooks; i++)
+		printf("BPFProgram=%s:%s/%s\n", client_systemd_hooks[i], pin,
+		       client_systemd_hooks[i]);
 	printf("# systemd's BPFProgram= cannot attach getpeername4, getpeername6 and\n"
 	       "# sock_release: the daemon attaches those to the service's cgroup.\n"
 	       "ExecStartPre=-+%s attach --self --hooks complement\n"
@@ -198,7 +138,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = CONTROL_DEFAULT_PATH, *hooks = NULL, *pin = DEFAULT_PIN;
 	const char *cmd, *arg = NULL;
-	char req[PATH_MAX + 64], cg[PATH_MAX];
+	char req[PATH_MAX + 64], cg[PATH_MAX], why[PATH_MAX + 128];
 	long count = 0, timeout = 0;
 	int c, json = 0, self = 0, err;
 
@@ -240,25 +180,30 @@ int main(int argc, char **argv)
 	if (optind + 2 < argc || count < 0 || timeout < 0)
 		return usage_error();
 
-	if (!strcmp(cmd, "status") && !arg)
-		return request(path, json ? "status json" : "status", 0, 0);
-	if (!strcmp(cmd, "trace") && !arg)
-		return request(path, json ? "trace json" : "trace", count, timeout);
+	if (!strcmp(cmd, VERB_STATUS) && !arg)
+		return request(path, json ? VERB_STATUS " " ARG_JSON : VERB_STATUS, 0, 0);
+	if (!strcmp(cmd, VERB_TRACE) && !arg)
+		return request(path, json ? VERB_TRACE " " ARG_JSON : VERB_TRACE, count, timeout);
 	if (!strcmp(cmd, "dropin") && arg)
 		return dropin(arg, pin);
-	if ((!strcmp(cmd, "attach") || !strcmp(cmd, "detach")) && (!arg != !self)) {
-		if (hooks && (strcmp(hooks, "complement") || strcmp(cmd, "attach")))
+	if ((!strcmp(cmd, VERB_ATTACH) || !strcmp(cmd, VERB_DETACH)) && (!arg != !self)) {
+		if (hooks && (strcmp(hooks, ARG_COMPLEMENT) || strcmp(cmd, VERB_ATTACH)))
 			return usage_error();
 		if (self) {
-			err = self_cgroup(cg, sizeof(cg));
+			err = client_cgroup_of(0, cg, sizeof(cg), why, sizeof(why));
 			if (err) {
 				fprintf(stderr, "sock464ctl: finding this process's cgroup v2 "
-					"directory failed: %s\n", strerror(-err));
+					"directory failed: %s\n", why);
 				return 1;
 			}
 			arg = cg;
 		}
-		snprintf(req, sizeof(req), "%s %s%s", cmd, arg, hooks ? " complement" : "");
+		if (snprintf(req, sizeof(req), "%s %s%s", cmd, arg, hooks ? " " ARG_COMPLEMENT : "") >
+		    REQUEST_MAX) {
+			fprintf(stderr, "sock464ctl: %s %s: longer than the %d bytes a request "
+				"may have\n", cmd, arg, REQUEST_MAX);
+			return 2;
+		}
 		return request(path, req, 0, 0);
 	}
 	return usage_error();

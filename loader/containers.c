@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "containers.h"
 #include "daemon.h"
 #include "log.h"
@@ -204,33 +205,16 @@ fail:
 }
 
 /*
- * The container's cgroup as the daemon sees it: /proc/PID/cgroup under the
- * daemon's cgroup v2 mount, which is right whatever mount namespace the
- * hook ran in; @given if that cannot be read.
+ * The container's cgroup as the daemon sees it (its /proc/PID/cgroup under
+ * the daemon's cgroup2 mount), which is right whatever mount namespace the
+ * hook ran in; @given if that cannot be found.
  */
 static void container_cgroup(int pid, const char *given, char *out, size_t len)
 {
-	char path[64], line[PATH_MAX], mnt[PATH_MAX];
-	struct stat st;
-	FILE *f;
-	int n;
+	char why[PATH_MAX + 640];
 
-	snprintf(out, len, "%s", given);
-	hooks_cgroup2_mount(mnt, sizeof(mnt));
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (mnt[0] && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		n = snprintf(out, len, "%s%s", mnt, strcmp(line + 3, "/") ? line + 3 : "");
-		if (n >= (int)len || stat(out, &st) || !S_ISDIR(st.st_mode))
-			snprintf(out, len, "%s", given);
-		break;
-	}
-	fclose(f);
+	if (client_cgroup_of(pid, out, len, why, sizeof(why)))
+		snprintf(out, len, "%s", given);
 }
 
 int container_serve(struct daemon *d, const char *name, int pid,

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "client.h"
 #include "hooks.h"
 #include "log.h"
 #include "sock464.skel.h"
@@ -35,20 +36,6 @@ const char *hooks_attach_name(const struct bpf_program *prog)
 	if (!strcmp(sec, "sockops"))
 		return "sock_ops";
 	return strncmp(sec, "cgroup/", 7) ? sec : sec + 7;
-}
-
-int hooks_systemd_can_attach(const char *name)
-{
-	static const char *const ok[] = {
-		"sock_create", "sock_ops", "connect4", "connect6", "sendmsg4",
-		"sendmsg6", "recvmsg4", "recvmsg6", "bind4", "bind6",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (!strcmp(name, ok[i]))
-			return 1;
-	return 0;
 }
 
 /* Pin every map by name under h->pin_dir (libbpf reuses existing pins). */
@@ -141,23 +128,6 @@ fail:
 	return err;
 }
 
-void hooks_cgroup2_mount(char *buf, size_t len)
-{
-	char line[4096], dir[4096], type[64];
-	FILE *f = fopen("/proc/self/mounts", "re");
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %4095s %63s", dir, type) == 2 &&
-		    !strcmp(type, "cgroup2")) {
-			snprintf(buf, len, "%s", dir);
-			break;
-		}
-	fclose(f);
-}
-
 int hooks_open_cgroup(const char *path)
 {
 	char mnt[4096];
@@ -173,7 +143,7 @@ int hooks_open_cgroup(const char *path)
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		return fd;
 	close(fd);
-	hooks_cgroup2_mount(mnt, sizeof(mnt));
+	client_cgroup2_mount(mnt, sizeof(mnt));
 	if (mnt[0])
 		log_err("--cgroup %s: not a cgroup v2 directory (cgroup v2 is mounted at %s)",
 			path, mnt);
@@ -215,7 +185,7 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 		struct bpf_link *link;
 
 		if (set == HOOKS_COMPLEMENT &&
-		    hooks_systemd_can_attach(hooks_attach_name(prog)))
+		    client_systemd_can_attach(hooks_attach_name(prog)))
 			continue;
 		link = bpf_program__attach_cgroup(prog, fd);
 		if (!link) {

@@ -31,7 +31,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,25 +39,21 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/magic.h>
 
 #include <json-c/json.h>
 
-#include "control.h"
+#include "client.h"
+#include "prefix.h"
 
 #define PROG "sock464-oci-hook"
 #define STATE_MAX (1 << 20)		/* bytes of OCI state (and config.json) read */
 #define ANSWER_MAX 4096
 #define ANSWER_TIMEOUT_MS 8000		/* below the hooks.d files' "timeout": 10 */
 #define DIAL_ATTEMPTS 3			/* a full daemon closes new clients unanswered */
-/* The longest request line the daemon reads whole (it keeps line[] and a NUL). */
-#define REQUEST_MAX (sizeof(((struct control_client *)0)->line) - 2)
 
 static const char usage_text[] =
 "Usage: " PROG " [--control PATH] [--fail-open|--fail-closed] [--pref64 PREFIX/LEN] create|delete\n"
@@ -261,78 +256,12 @@ static bool opted_out(const char *v)
 	return !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcmp(s, "0");
 }
 
-/*
- * A first check of a PREFIX/LEN (an IPv6 address and an RFC 6052 length),
- * so that a typo fails with a message naming where it came from; the daemon
- * checks the rest (bits past the length, the u-octet, reserved ranges).
- */
-static bool prefix_ok(const char *p, const char **why)
+/* A PREFIX/LEN the daemon would take (pref64_parse(), loader/prefix.c). */
+static bool prefix_ok(const char *p, char *why, size_t whylen)
 {
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(p, '/');
-	struct in6_addr a;
-	char *end;
-	long len;
+	struct pref64 parsed;
 
-	if (!slash) {
-		*why = "no prefix length (PREFIX/LEN, for example 64:ff9b::/96)";
-		return false;
-	}
-	if ((size_t)(slash - p) >= sizeof(addr)) {
-		*why = "not an IPv6 address";
-		return false;
-	}
-	memcpy(addr, p, slash - p);
-	addr[slash - p] = '\0';
-	if (inet_pton(AF_INET6, addr, &a) != 1) {
-		*why = "not an IPv6 address";
-		return false;
-	}
-	errno = 0;
-	len = strtol(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end ||
-	    (len != 32 && len != 40 && len != 48 && len != 56 && len != 64 && len != 96)) {
-		*why = "the length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)";
-		return false;
-	}
-	return true;
-}
-
-/* A word the one-line control protocol can carry: no spaces, no controls. */
-static bool is_word(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return false;
-	return true;
-}
-
-/* Undo the octal escapes (\040 and the like) of /proc/self/mountinfo. */
-static void unescape_mount(char *s)
-{
-	char *w = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*w++ = *s++;
-		}
-	}
-	*w = '\0';
-}
-
-static bool is_cgroup2_dir(const char *path)
-{
-	struct statfs sfs;
-	struct stat st;
-
-	return !stat(path, &st) && S_ISDIR(st.st_mode) && !statfs(path, &sfs) &&
-	       sfs.f_type == CGROUP2_SUPER_MAGIC;
+	return !pref64_parse(p, &parsed, why, whylen);
 }
 
 /*
@@ -341,96 +270,13 @@ static bool is_cgroup2_dir(const char *path)
  */
 static int container_cgroup(long pid, char *out, size_t outlen)
 {
-	char path[64], line[PATH_MAX * 2 + 256], rel[PATH_MAX] = "", mounts[512] = "";
-	char cand[PATH_MAX], *root, *mnt, *sep, *fstype, *save, *f;
-	const char *tail;
-	bool found = false, any = false;
-	size_t rl;
-	FILE *fp;
-	int i;
+	char why[PATH_MAX + 640];
 
-	snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
-	fp = fopen(path, "re");
-	if (!fp) {
-		complain("pid %ld: cannot read %s: %s%s", pid, path, strerror(errno),
-			errno == ENOENT ? " (has the container's process exited?)" : "");
+	if (client_cgroup_of(pid, out, outlen, why, sizeof(why))) {
+		complain("pid %ld: %s", pid, why);
 		return 1;
 	}
-	while (fgets(line, sizeof(line), fp))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			if (strlen(line + 3) < sizeof(rel))
-				memcpy(rel, line + 3, strlen(line + 3) + 1);
-			break;
-		}
-	fclose(fp);
-	if (rel[0] != '/') {
-		complain("pid %ld: no cgroup v2 entry (\"0::/path\") in %s: is cgroup v2 mounted?",
-			pid, path);
-		return 1;
-	}
-
-	/*
-	 * mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE ...
-	 * A cgroup2 mount shows the subtree ROOT at MOUNTPOINT; later lines
-	 * are mounted over earlier ones, so the last that shows the
-	 * directory wins (a cgroup2 mounted over /sys/fs/cgroup hides an
-	 * earlier one at /sys/fs/cgroup/unified).
-	 */
-	fp = fopen("/proc/self/mountinfo", "re");
-	if (!fp) {
-		complain("cannot read /proc/self/mountinfo: %s", strerror(errno));
-		return 1;
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		line[strcspn(line, "\n")] = '\0';
-		sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		*sep = '\0';
-		fstype = strtok_r(sep + 3, " ", &save);
-		if (!fstype || strcmp(fstype, "cgroup2"))
-			continue;
-		root = mnt = NULL;
-		for (i = 0, f = strtok_r(line, " ", &save); f; f = strtok_r(NULL, " ", &save), i++)
-			if (i == 3)
-				root = f;
-			else if (i == 4)
-				mnt = f;
-		if (!root || !mnt)
-			continue;
-		unescape_mount(root);
-		unescape_mount(mnt);
-		any = true;
-		if (strlen(mounts) + strlen(mnt) + 2 < sizeof(mounts))
-			strcat(strcat(mounts, mounts[0] ? " " : ""), mnt);
-		rl = strcmp(root, "/") ? strlen(root) : 0;
-		if (rl && (strncmp(rel, root, rl) || (rel[rl] && rel[rl] != '/')))
-			continue;	/* the cgroup is outside this mount's subtree */
-		tail = rel + rl;
-		if (!strcmp(tail, "/"))
-			tail = "";
-		if (snprintf(cand, sizeof(cand), "%s%s", strcmp(mnt, "/") ? mnt : "", tail) >=
-		    (int)sizeof(cand))
-			continue;
-		if (!cand[0])
-			strcpy(cand, "/");
-		if (is_cgroup2_dir(cand)) {
-			snprintf(out, outlen, "%s", cand);
-			found = true;
-		}
-	}
-	fclose(fp);
-	if (!found) {
-		if (any)
-			complain("pid %ld is in cgroup %s, which no cgroup2 mount of this mount "
-				"namespace shows (cgroup2 mounted at: %s)", pid, rel, mounts);
-		else
-			complain("pid %ld is in cgroup %s, but cgroup2 is not mounted in this "
-				"mount namespace", pid, rel);
-		return 1;
-	}
-	if (!is_word(out)) {
+	if (!client_is_word(out)) {
 		complain("pid %ld: cgroup path '%s' has spaces or control characters, which the "
 			"control socket's requests cannot carry", pid, out);
 		return 1;
@@ -448,75 +294,26 @@ enum dial_result { DIAL_ANSWERED, DIAL_UNREACHABLE };
 static enum dial_result ask(const char *path, const char *req, char *answer, size_t alen,
 			    char *why, size_t wlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timespec start, now;
-	size_t len = 0, rlen = strlen(req);
-	int fd, attempt, left;
-	ssize_t n;
+	int fd, attempt;
+	ssize_t len;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(why, wlen, "--control %s: path too long", path);
-		return DIAL_UNREACHABLE;
-	}
-	strcpy(sun.sun_path, path);
 	for (attempt = 0; attempt < DIAL_ATTEMPTS; attempt++) {
 		if (attempt)
 			usleep(200000 * attempt);
-		len = 0;
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			snprintf(why, wlen, "socket: %s", strerror(errno));
+		fd = client_request(path, req, why, wlen);
+		if (fd == -ENOENT || fd == -ECONNREFUSED || fd == -EACCES || fd == -ENOTDIR ||
+		    fd == -ENAMETOOLONG)
 			return DIAL_UNREACHABLE;
-		}
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-			int e = errno;
-
-			close(fd);
-			snprintf(why, wlen, "cannot reach sock464-load at %s: %s%s", path,
-				 strerror(e),
-				 e == ENOENT || e == ECONNREFUSED ? " (is it running?)" :
-				 e == EACCES ? " (only root may use it)" : "");
-			if (e == ENOENT || e == ECONNREFUSED || e == EACCES || e == ENOTDIR)
-				return DIAL_UNREACHABLE;
+		if (fd < 0)
 			continue;
-		}
-		if (send(fd, req, rlen, MSG_NOSIGNAL) != (ssize_t)rlen ||
-		    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
-			snprintf(why, wlen, "sending to sock464-load at %s: %s", path,
-				 strerror(errno));
-			close(fd);
-			continue;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &start);
-		for (;;) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left = ANSWER_TIMEOUT_MS - (int)((now.tv_sec - start.tv_sec) * 1000 +
-							 (now.tv_nsec - start.tv_nsec) / 1000000);
-			if (left <= 0) {
-				snprintf(why, wlen, "sock464-load at %s did not answer within %d s",
-					 path, ANSWER_TIMEOUT_MS / 1000);
-				close(fd);
-				return DIAL_UNREACHABLE;	/* not worth another try */
-			}
-			n = poll(&p, 1, left);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				continue;
-			n = read(fd, answer + len, alen - 1 - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			len += n;
-			if (len >= alen - 1)
-				break;
-		}
+		len = client_read_answer(fd, answer, alen, ANSWER_TIMEOUT_MS);
 		close(fd);
-		answer[len] = '\0';
-		if (len)
+		if (len == -ETIMEDOUT) {
+			snprintf(why, wlen, "sock464-load at %s did not answer within %d s",
+				 path, ANSWER_TIMEOUT_MS / 1000);
+			return DIAL_UNREACHABLE;	/* not worth another try */
+		}
+		if (len > 0)
 			return DIAL_ANSWERED;
 		snprintf(why, wlen, "sock464-load at %s closed the connection without an "
 			 "answer (too many control clients?)", path);
@@ -543,6 +340,7 @@ int main(int argc, char **argv)
 	};
 	const char *control = CONTROL_DEFAULT_PATH, *pref64 = NULL, *cmd, *id, *bundle = NULL;
 	const char *why, *ann_pref64, *enable;
+	char pwhy[256];
 	json_object *state, *config = NULL, *ann, *v;
 	char cgroup[PATH_MAX], *req = NULL, answer[ANSWER_MAX], reason[PATH_MAX + 128];
 	bool fail_closed = false, create;
@@ -580,8 +378,8 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[optind];
 	create = !strcmp(cmd, "create");
-	if (pref64 && !prefix_ok(pref64, &why)) {
-		complain("--pref64 %s: %s", pref64, why);
+	if (pref64 && !prefix_ok(pref64, pwhy, sizeof(pwhy))) {
+		complain("--pref64 %s: %s", pref64, pwhy);
 		return 2;
 	}
 
@@ -608,7 +406,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	id = json_object_get_string(v);
-	if (!is_word(id)) {
+	if (!client_is_word(id)) {
 		complain("%s: container id '%s' is empty or has spaces or control characters",
 			cmd, id);
 		goto out;
@@ -640,9 +438,9 @@ int main(int argc, char **argv)
 	}
 	ann_pref64 = create ? annotation(ann, "io.sock464.pref64") : NULL;
 	if (ann_pref64) {
-		if (!prefix_ok(ann_pref64, &why)) {
+		if (!prefix_ok(ann_pref64, pwhy, sizeof(pwhy))) {
 			complain("%s %s: annotation io.sock464.pref64 '%s': %s", cmd, id,
-				ann_pref64, why);
+				ann_pref64, pwhy);
 			goto out;
 		}
 		pref64 = ann_pref64;
@@ -651,10 +449,10 @@ int main(int argc, char **argv)
 	if (create) {
 		if (container_cgroup(pid, cgroup, sizeof(cgroup)))
 			goto out;
-		if (asprintf(&req, "serve-container %s %ld %s%s%s", id, pid, cgroup,
+		if (asprintf(&req, VERB_SERVE " %s %ld %s%s%s", id, pid, cgroup,
 			     pref64 ? " " : "", pref64 ? pref64 : "") < 0)
 			req = NULL;
-	} else if (asprintf(&req, "unserve-container %s", id) < 0) {
+	} else if (asprintf(&req, VERB_UNSERVE " %s", id) < 0) {
 		req = NULL;
 	}
 	if (!req) {
@@ -683,8 +481,8 @@ int main(int argc, char **argv)
 		}
 		goto out;
 	}
-	if (!strncmp(answer, "error:", 6)) {
-		char *msg = first_line(answer) + 6;
+	if (!strncmp(answer, ANSWER_ERROR, strlen(ANSWER_ERROR))) {
+		char *msg = first_line(answer) + strlen(ANSWER_ERROR);
 
 		msg += strspn(msg, " ");
 		/*
