@@ -9,11 +9,15 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "status.h"
 
-static const char *const counter_names[] = SOCK464_COUNTER_NAMES;
+#define COUNTER_DESC(id, name, flags, trace) [SOCK464_CNT_##id] = { name, flags, trace },
+const struct counter_desc counter_descs[SOCK464_CNT_MAX] = {
+	SOCK464_COUNTERS(COUNTER_DESC)
+};
+#undef COUNTER_DESC
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void json_str(FILE *out, const char *s)
+void json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -73,17 +77,7 @@ static void containers_write(const struct daemon *d, FILE *out, bool json)
 		fputs("]", out);
 }
 
-/* One figure of a status section, named for JSON and for the text line. */
-struct figure {
-	const char *json, *text;	/* text NULL: in the line's head only */
-	unsigned long long v;
-};
-
-/*
- * A section as text ("NAME: HEAD, 1 open, 2 accepted, ...") or as a JSON
- * member ("NAME":{"port":1,"open":1,...}).
- */
-static void figures_write(FILE *out, bool json, const char *name, const char *head,
+void figures_write(FILE *out, bool json, const char *name, const char *head,
 			  const struct figure *f, size_t n)
 {
 	size_t i;
@@ -212,7 +206,7 @@ static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 	relays_write(d, out, false);
 	fprintf(out, "counters:");
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
-		fprintf(out, " %s=%llu", counter_names[i], (unsigned long long)cnt[i]);
+		fprintf(out, " %s=%llu", counter_descs[i].name, (unsigned long long)cnt[i]);
 	fputc('\n', out);
 }
 
@@ -275,7 +269,7 @@ static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 	relays_write(d, out, true);
 	fputs(",\"counters\":{", out);
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
-		fprintf(out, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
+		fprintf(out, "%s\"%s\":%llu", i ? "," : "", counter_descs[i].name,
 			(unsigned long long)cnt[i]);
 	fputs("}", out);
 	per_cgroup_write(d, out, true);
@@ -324,14 +318,13 @@ static void per_cgroup_write(struct daemon *d, FILE *out, bool json)
 			fprintf(out, "counters of %s:", d->hooks.cgroups[i].path);
 		}
 		for (j = 0; j < SOCK464_CNT_MAX; j++) {
-			if (j == SOCK464_CNT_PEER_SHOWN || j == SOCK464_CNT_PENDING_LOST ||
-			    j == SOCK464_CNT_INCLUDED)
-				continue;	/* not decisions; counted in total only */
+			if (!(counter_descs[j].flags & SOCK464_CNTF_DECISION))
+				continue;	/* counted in total only */
 			if (json)
-				fprintf(out, "%s\"%s\":%llu", j ? "," : "", counter_names[j],
+				fprintf(out, "%s\"%s\":%llu", j ? "," : "", counter_descs[j].name,
 					(unsigned long long)pc.c[i][j]);
 			else
-				fprintf(out, " %s=%llu", counter_names[j],
+				fprintf(out, " %s=%llu", counter_descs[j].name,
 					(unsigned long long)pc.c[i][j]);
 		}
 		fputs(json ? "}" : "\n", out);
