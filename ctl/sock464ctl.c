@@ -123,7 +123,15 @@ static int dropin(const char *unit, const char *pin)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct args {
+	const char *path, *hooks, *pin, *cmd, *arg;
+	long count, timeout;
+	int json, self;
+};
+
+/* Parse the options into @a; 0, 1 for --help (done), or 2 for bad usage. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
 		{ "control", required_argument, NULL, 'C' },
@@ -136,75 +144,81 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *path = CONTROL_DEFAULT_PATH, *hooks = NULL, *pin = DEFAULT_PIN;
-	const char *cmd, *arg = NULL;
-	char req[PATH_MAX + 64], cg[PATH_MAX], why[PATH_MAX + 128];
-	long count = 0, timeout = 0;
-	int c, json = 0, self = 0, err;
+	int c;
 
+	*a = (struct args){ .path = CONTROL_DEFAULT_PATH, .pin = DEFAULT_PIN };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'C':
-			path = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			self = 1;
-			break;
-		case 'k':
-			hooks = optarg;
-			break;
-		case 'n':
-			count = strtol(optarg, NULL, 10);
-			break;
-		case 't':
-			timeout = strtol(optarg, NULL, 10);
-			break;
-		case 'p':
-			pin = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return usage_error();
-		}
+		if (c == 'C')
+			a->path = optarg;
+		else if (c == 'j')
+			a->json = 1;
+		else if (c == 's')
+			a->self = 1;
+		else if (c == 'k')
+			a->hooks = optarg;
+		else if (c == 'n')
+			a->count = strtol(optarg, NULL, 10);
+		else if (c == 't')
+			a->timeout = strtol(optarg, NULL, 10);
+		else if (c == 'p')
+			a->pin = optarg;
+		else if (c == 'h')
+			return 1;
+		else
+			return 2;
 	}
 	if (optind >= argc)
-		return usage_error();
-	cmd = argv[optind];
+		return 2;
+	a->cmd = argv[optind];
 	if (optind + 1 < argc)
-		arg = argv[optind + 1];
-	if (optind + 2 < argc || count < 0 || timeout < 0)
-		return usage_error();
+		a->arg = argv[optind + 1];
+	return optind + 2 < argc || a->count < 0 || a->timeout < 0 ? 2 : 0;
+}
 
-	if (!strcmp(cmd, VERB_STATUS) && !arg)
-		return request(path, json ? VERB_STATUS " " ARG_JSON : VERB_STATUS, 0, 0);
-	if (!strcmp(cmd, VERB_TRACE) && !arg)
-		return request(path, json ? VERB_TRACE " " ARG_JSON : VERB_TRACE, count, timeout);
-	if (!strcmp(cmd, "dropin") && arg)
-		return dropin(arg, pin);
-	if ((!strcmp(cmd, VERB_ATTACH) || !strcmp(cmd, VERB_DETACH)) && (!arg != !self)) {
-		if (hooks && (strcmp(hooks, ARG_COMPLEMENT) || strcmp(cmd, VERB_ATTACH)))
-			return usage_error();
-		if (self) {
-			err = client_cgroup_of(0, cg, sizeof(cg), why, sizeof(why));
-			if (err) {
-				fprintf(stderr, "sock464ctl: finding this process's cgroup v2 "
-					"directory failed: %s\n", why);
-				return 1;
-			}
-			arg = cg;
+/* attach or detach PATH, or --self: the cgroup this process is in. */
+static int attach_detach(const struct args *a)
+{
+	char req[PATH_MAX + 64], cg[PATH_MAX], why[PATH_MAX + 128];
+	const char *arg = a->arg;
+
+	if (a->hooks && (strcmp(a->hooks, ARG_COMPLEMENT) || strcmp(a->cmd, VERB_ATTACH)))
+		return usage_error();
+	if (a->self) {
+		if (client_cgroup_of(0, cg, sizeof(cg), why, sizeof(why))) {
+			fprintf(stderr, "sock464ctl: finding this process's cgroup v2 "
+				"directory failed: %s\n", why);
+			return 1;
 		}
-		if (snprintf(req, sizeof(req), "%s %s%s", cmd, arg, hooks ? " " ARG_COMPLEMENT : "") >
-		    REQUEST_MAX) {
-			fprintf(stderr, "sock464ctl: %s %s: longer than the %d bytes a request "
-				"may have\n", cmd, arg, REQUEST_MAX);
-			return 2;
-		}
-		return request(path, req, 0, 0);
+		arg = cg;
 	}
+	if (snprintf(req, sizeof(req), "%s %s%s", a->cmd, arg,
+		     a->hooks ? " " ARG_COMPLEMENT : "") > REQUEST_MAX) {
+		fprintf(stderr, "sock464ctl: %s %s: longer than the %d bytes a request "
+			"may have\n", a->cmd, arg, REQUEST_MAX);
+		return 2;
+	}
+	return request(a->path, req, 0, 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	int err = parse_args(argc, argv, &a);
+
+	if (err == 1) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (err)
+		return usage_error();
+	if (!strcmp(a.cmd, VERB_STATUS) && !a.arg)
+		return request(a.path, a.json ? VERB_STATUS " " ARG_JSON : VERB_STATUS, 0, 0);
+	if (!strcmp(a.cmd, VERB_TRACE) && !a.arg)
+		return request(a.path, a.json ? VERB_TRACE " " ARG_JSON : VERB_TRACE, a.count,
+			       a.timeout);
+	if (!strcmp(a.cmd, "dropin") && a.arg)
+		return dropin(a.arg, a.pin);
+	if ((!strcmp(a.cmd, VERB_ATTACH) || !strcmp(a.cmd, VERB_DETACH)) && (!a.arg != !a.self))
+		return attach_detach(&a);
 	return usage_error();
 }

@@ -328,7 +328,16 @@ static char *first_line(char *s)
 	return s;
 }
 
-int main(int argc, char **argv)
+/* The command line and what the hook does. */
+struct hook {
+	const char *control, *pref64, *cmd, *id, *bundle;
+	bool fail_closed, create;
+	long pid;
+	json_object *state, *config;	/* references to put */
+};
+
+/* Parse the options into @h: 0, or an exit status (--help, bad usage). */
+static int parse_args(int argc, char **argv, struct hook *h)
 {
 	static const struct option longopts[] = {
 		{ "control", required_argument, NULL, 'C' },
@@ -338,35 +347,20 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *control = CONTROL_DEFAULT_PATH, *pref64 = NULL, *cmd, *id, *bundle = NULL;
-	const char *why, *ann_pref64, *enable;
-	char pwhy[256];
-	json_object *state, *config = NULL, *ann, *v;
-	char cgroup[PATH_MAX], *req = NULL, answer[ANSWER_MAX], reason[PATH_MAX + 128];
-	bool fail_closed = false, create;
-	size_t len;
-	long pid = 0;
-	char *text;
-	int c, ret = 1;
+	char why[256];
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'C':
-			control = optarg;
-			break;
-		case 'o':
-			fail_closed = false;
-			break;
-		case 'c':
-			fail_closed = true;
-			break;
-		case 'p':
-			pref64 = optarg;
-			break;
-		case 'h':
+		if (c == 'C')
+			h->control = optarg;
+		else if (c == 'o' || c == 'c')
+			h->fail_closed = c == 'c';
+		else if (c == 'p')
+			h->pref64 = optarg;
+		else if (c == 'h') {
 			fputs(usage_text, stdout);
-			return 0;
-		default:
+			return 0x100;
+		} else {
 			fputs(usage_text, stderr);
 			return 2;
 		}
@@ -376,131 +370,178 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	cmd = argv[optind];
-	create = !strcmp(cmd, "create");
-	if (pref64 && !prefix_ok(pref64, pwhy, sizeof(pwhy))) {
-		complain("--pref64 %s: %s", pref64, pwhy);
+	h->cmd = argv[optind];
+	h->create = !strcmp(h->cmd, "create");
+	if (h->pref64 && !prefix_ok(h->pref64, why, sizeof(why))) {
+		complain("--pref64 %s: %s", h->pref64, why);
 		return 2;
 	}
+	return 0;
+}
 
-	text = read_all(STDIN_FILENO, &len);
+/* The OCI state on stdin: h->state, h->id, h->pid, h->bundle.  0 or 1. */
+static int read_state(struct hook *h)
+{
+	const char *why;
+	json_object *v;
+	size_t len;
+	char *text = read_all(STDIN_FILENO, &len);
+
 	if (!text) {
-		complain("%s: reading the OCI state on stdin: %s", cmd, strerror(errno));
+		complain("%s: reading the OCI state on stdin: %s", h->cmd, strerror(errno));
 		return 1;
 	}
 	if (!len || strspn(text, " \t\r\n") == len) {
 		free(text);
-		complain("%s: no OCI state on stdin (the runtime passes it as JSON)", cmd);
+		complain("%s: no OCI state on stdin (the runtime passes it as JSON)", h->cmd);
 		return 1;
 	}
-	state = parse_object(text, len, &why);
+	h->state = parse_object(text, len, &why);
 	free(text);
-	if (!state) {
-		complain("%s: the OCI state on stdin is %s", cmd, why);
+	if (!h->state) {
+		complain("%s: the OCI state on stdin is %s", h->cmd, why);
 		return 1;
 	}
-
-	if (!json_object_object_get_ex(state, "id", &v) ||
+	if (!json_object_object_get_ex(h->state, "id", &v) ||
 	    !json_object_is_type(v, json_type_string)) {
-		complain("%s: the OCI state has no \"id\" string", cmd);
-		goto out;
+		complain("%s: the OCI state has no \"id\" string", h->cmd);
+		return 1;
 	}
-	id = json_object_get_string(v);
-	if (!client_is_word(id)) {
+	h->id = json_object_get_string(v);
+	if (!client_is_word(h->id)) {
 		complain("%s: container id '%s' is empty or has spaces or control characters",
-			cmd, id);
-		goto out;
+			 h->cmd, h->id);
+		return 1;
 	}
-	if (json_object_object_get_ex(state, "pid", &v)) {
+	if (json_object_object_get_ex(h->state, "pid", &v)) {
 		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
 		    json_object_get_int64(v) > INT_MAX) {
-			complain("%s %s: \"pid\" in the OCI state is not a process ID", cmd, id);
-			goto out;
+			complain("%s %s: \"pid\" in the OCI state is not a process ID", h->cmd,
+				 h->id);
+			return 1;
 		}
-		pid = (long)json_object_get_int64(v);
+		h->pid = (long)json_object_get_int64(v);
 	}
-	if (create && pid <= 0) {
+	if (h->create && h->pid <= 0) {
 		complain("create %s: the OCI state has no \"pid\" (run this hook at "
-			"createRuntime, once the container's process exists)", id);
-		goto out;
+			 "createRuntime, once the container's process exists)", h->id);
+		return 1;
 	}
-	if (json_object_object_get_ex(state, "bundle", &v) &&
+	if (json_object_object_get_ex(h->state, "bundle", &v) &&
 	    json_object_is_type(v, json_type_string))
-		bundle = json_object_get_string(v);
+		h->bundle = json_object_get_string(v);
+	return 0;
+}
 
-	ann = annotations_of(state);
+/*
+ * The annotations: -1 opted out (nothing to do), 1 a bad prefix, 0 go on
+ * (h->pref64 the annotation's, if it has one).
+ */
+static int read_annotations(struct hook *h)
+{
+	json_object *ann = annotations_of(h->state);
+	const char *pref64;
+	char why[256];
+
 	if (!ann)
-		ann = bundle_annotations(bundle, &config);
-	enable = annotation(ann, "io.sock464.enable");
-	if (opted_out(enable)) {
-		ret = 0;	/* opted out: nothing to serve, nothing to free */
-		goto out;
+		ann = bundle_annotations(h->bundle, &h->config);
+	if (opted_out(annotation(ann, "io.sock464.enable")))
+		return -1;
+	pref64 = h->create ? annotation(ann, "io.sock464.pref64") : NULL;
+	if (!pref64)
+		return 0;
+	if (!prefix_ok(pref64, why, sizeof(why))) {
+		complain("%s %s: annotation io.sock464.pref64 '%s': %s", h->cmd, h->id, pref64,
+			 why);
+		return 1;
 	}
-	ann_pref64 = create ? annotation(ann, "io.sock464.pref64") : NULL;
-	if (ann_pref64) {
-		if (!prefix_ok(ann_pref64, pwhy, sizeof(pwhy))) {
-			complain("%s %s: annotation io.sock464.pref64 '%s': %s", cmd, id,
-				ann_pref64, pwhy);
-			goto out;
-		}
-		pref64 = ann_pref64;
-	}
+	h->pref64 = pref64;
+	return 0;
+}
 
-	if (create) {
-		if (container_cgroup(pid, cgroup, sizeof(cgroup)))
-			goto out;
-		if (asprintf(&req, VERB_SERVE " %s %ld %s%s%s", id, pid, cgroup,
-			     pref64 ? " " : "", pref64 ? pref64 : "") < 0)
-			req = NULL;
-	} else if (asprintf(&req, VERB_UNSERVE " %s", id) < 0) {
-		req = NULL;
+/* The request line for the daemon (to free), or NULL with a message printed. */
+static char *make_request(const struct hook *h)
+{
+	char cgroup[PATH_MAX], *req;
+	int n;
+
+	if (h->create) {
+		if (container_cgroup(h->pid, cgroup, sizeof(cgroup)))
+			return NULL;
+		n = asprintf(&req, VERB_SERVE " %s %ld %s%s%s", h->id, h->pid, cgroup,
+			     h->pref64 ? " " : "", h->pref64 ? h->pref64 : "");
+	} else {
+		n = asprintf(&req, VERB_UNSERVE " %s", h->id);
 	}
-	if (!req) {
-		complain("%s %s: out of memory", cmd, id);
-		goto out;
+	if (n < 0) {
+		complain("%s %s: out of memory", h->cmd, h->id);
+		return NULL;
 	}
 	if (strlen(req) > REQUEST_MAX) {
 		complain("%s %s: the request is %zu bytes, longer than the %zu sock464-load "
-			"reads (container id or cgroup path too long): %s", cmd, id,
-			strlen(req), (size_t)REQUEST_MAX, req);
-		goto out;
+			 "reads (container id or cgroup path too long): %s", h->cmd, h->id,
+			 strlen(req), (size_t)REQUEST_MAX, req);
+		free(req);
+		return NULL;
 	}
+	return req;
+}
 
-	if (ask(control, req, answer, sizeof(answer), reason, sizeof(reason)) ==
+/* Ask the daemon and judge its answer: the exit status. */
+static int send_request(const struct hook *h, const char *req)
+{
+	char answer[ANSWER_MAX], reason[PATH_MAX + 128], *msg;
+
+	if (ask(h->control, req, answer, sizeof(answer), reason, sizeof(reason)) ==
 	    DIAL_UNREACHABLE) {
-		if (!create) {	/* a daemon that is not running serves nothing */
-			complain("warning: delete %s: %s; nothing to free", id, reason);
-			ret = 0;
-		} else if (fail_closed) {
-			complain("create %s: %s; failing the container (--fail-closed)", id,
-				reason);
-		} else {
-			complain("warning: create %s: %s; the container runs without sock464 "
-				"(--fail-open)", id, reason);
-			ret = 0;
+		if (!h->create) {	/* a daemon that is not running serves nothing */
+			complain("warning: delete %s: %s; nothing to free", h->id, reason);
+			return 0;
 		}
-		goto out;
+		if (h->fail_closed) {
+			complain("create %s: %s; failing the container (--fail-closed)", h->id,
+				 reason);
+			return 1;
+		}
+		complain("warning: create %s: %s; the container runs without sock464 "
+			 "(--fail-open)", h->id, reason);
+		return 0;
 	}
-	if (!strncmp(answer, ANSWER_ERROR, strlen(ANSWER_ERROR))) {
-		char *msg = first_line(answer) + strlen(ANSWER_ERROR);
+	if (strncmp(answer, ANSWER_ERROR, strlen(ANSWER_ERROR)))
+		return 0;
+	msg = first_line(answer) + strlen(ANSWER_ERROR);
+	msg += strspn(msg, " ");
+	/*
+	 * Nothing to free: the container was started while the daemon was
+	 * down (--fail-open), or the daemon restarted since.
+	 */
+	if (!h->create && strstr(msg, "is not served"))
+		return 0;
+	complain("%s %s: sock464-load refused: %s", h->cmd, h->id, msg);
+	return 1;
+}
 
-		msg += strspn(msg, " ");
-		/*
-		 * Nothing to free: the container was started while the daemon
-		 * was down (--fail-open), or the daemon restarted since.
-		 */
-		if (!create && strstr(msg, "is not served")) {
-			ret = 0;
-			goto out;
-		}
-		complain("%s %s: sock464-load refused: %s", cmd, id, msg);
-		goto out;
+int main(int argc, char **argv)
+{
+	struct hook h = { .control = CONTROL_DEFAULT_PATH };
+	char *req = NULL;
+	int ret = parse_args(argc, argv, &h);
+
+	if (ret)
+		return ret & 0xff;
+	ret = read_state(&h);
+	if (!ret)
+		ret = read_annotations(&h);
+	if (ret < 0) {
+		ret = 0;	/* opted out: nothing to serve, nothing to free */
+	} else if (!ret) {
+		req = make_request(&h);
+		ret = req ? send_request(&h, req) : 1;
 	}
-	ret = 0;
-out:
 	free(req);
-	if (config)
-		json_object_put(config);
-	json_object_put(state);
+	if (h.config)
+		json_object_put(h.config);
+	if (h.state)
+		json_object_put(h.state);
 	return ret;
 }
