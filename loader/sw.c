@@ -101,6 +101,7 @@ void sw_line(struct sw *w)
 	if (!w->json && w->lv[w->depth].line)
 		fputc('\n', w->out);
 	w->lv[w->depth].line = false;
+	w->lv[w->depth].tn = 0;		/* what follows starts a line of its own */
 }
 
 void sw_end(struct sw *w)
