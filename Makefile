@@ -34,7 +34,7 @@ LDLIBS := -lbpf -lelf -lz -lcares -lmnl
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
 PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c \
-	loader/policy.c loader/config.c)
+	loader/policy.c loader/config.c loader/sw.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
