@@ -1,89 +1,118 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/*
- * A served namespace's PREF64 sources (netns_svc.h): its static prefix, or
- * the RAs heard and the DNS64 asked inside it.  A new source starts here.
- */
+/* A served namespace's PREF64 sources (netns_disc.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "netns_disc.h"
 #include "netns_svc.h"
 #include "options.h"
 
-int netns_disc_start(struct netns_svc *ns, const struct netns_svc_spec *spec,
-		     char *why, size_t whylen);
-void netns_disc_stop(struct netns_svc *ns);
+#define DISC_REF(n) &disc_##n,
+static const struct disc_source_ops *const sources[] = { DISC_SOURCES(DISC_REF) };
+#undef DISC_REF
 
-/* RAs heard in the namespace, on spec->interfaces or every link. */
-static int ra_start(struct netns_svc *ns, const struct netns_svc_spec *spec)
+int netns_disc_init(struct netns_svc *ns)
 {
-	int err = ra_listen_set_interfaces(&ns->ra, spec->interfaces, spec->ninterfaces);
+	unsigned int i;
 
-	if (!err)
-		err = ra_listen_start(&ns->ra, ns->env->loop, &ns->disc, ns->nsfd);
-	if (err && spec->discovery_optional) {
-		log_warn("%sno RA discovery", ns->label);
-		return 0;
+	for (i = 0; i < NETNS_DISC_SOURCES; i++) {
+		ns->src[i] = calloc(1, sources[i]->size);
+		if (!ns->src[i])
+			return -ENOMEM;
+		if (sources[i]->init)
+			sources[i]->init(ns->src[i]);
 	}
-	return err;
+	return 0;
 }
 
-/* DNS64 (RFC 7050) through the namespace's resolvers. */
-static int dns64_start(struct netns_svc *ns, const struct netns_svc_spec *spec)
+/* "Router Advertisements and DNS64 (ipv4only.arpa)": the sources started. */
+static void log_started(struct netns_svc *ns, const bool *started)
 {
-	const char *servers = spec->dns64_servers;
-	int err;
+	char what[256] = "";
+	size_t used = 0;
+	unsigned int i;
 
-	if (servers && !servers[0]) {
-		log_info("%sno resolver in its /etc/resolv.conf: no DNS64 discovery", ns->label);
-		return 0;
-	}
-	err = dns64_query_start(&ns->dns, ns->env->loop, &ns->disc, servers, ns->nsfd);
-	if (err && spec->discovery_optional) {
-		log_warn("%sno DNS64 discovery", ns->label);
-		return 0;
-	}
-	if (!err && spec->discovery_optional)
-		log_info("%sasking %s for ipv4only.arpa", ns->label, servers);
-	return err;
+	for (i = 0; i < NETNS_DISC_SOURCES; i++)
+		if (started[i] && used < sizeof(what))
+			used += snprintf(what + used, sizeof(what) - used, "%s%s",
+					 used ? " and " : "", sources[i]->what);
+	log_info("%sdiscovering PREF64 from %s; until one is known, translated connects "
+		 "fail with ENETUNREACH", ns->label, what);
 }
 
 int netns_disc_start(struct netns_svc *ns, const struct netns_svc_spec *spec,
 		     char *why, size_t whylen)
 {
-	const struct options *o = ns->env->opt;
-	int err = 0;
+	bool started[NETNS_DISC_SOURCES] = { false }, any = false;
+	unsigned int i;
+	int err;
 
 	if (spec->prefix) {
 		discovery_learn(&ns->disc, spec->prefix, PREF64_STATIC, 0, PREF64_NEVER_S);
 		return 0;
 	}
-	if (o->no_ra && o->no_dns64) {
-		if (!spec->discovery_optional)
-			log_warn("no PREF64 configured and discovery off: translated connects "
-				 "fail with ENETUNREACH");
-		return 0;
+	for (i = 0; i < NETNS_DISC_SOURCES; i++) {
+		if (!sources[i]->wanted(ns->env->opt))
+			continue;
+		err = sources[i]->start(ns, ns->src[i], spec);
+		if (err && !spec->discovery_optional) {
+			snprintf(why, whylen, "starting PREF64 discovery (%s): %s",
+				 sources[i]->what, strerror(-err));
+			return err;
+		}
+		started[i] = !err;
+		any |= !err;
 	}
-	if (!o->no_ra)
-		err = ra_start(ns, spec);
-	if (!err && !o->no_dns64)
-		err = dns64_start(ns, spec);
-	if (err)
-		snprintf(why, whylen, "starting PREF64 discovery: %s", strerror(-err));
-	else if (!spec->discovery_optional)
-		log_info("%sdiscovering PREF64 from %s%s%s; until one is known, translated "
-			 "connects fail with ENETUNREACH", ns->label,
-			 o->no_ra ? "" : "Router Advertisements",
-			 !o->no_ra && !o->no_dns64 ? " and " : "",
-			 o->no_dns64 ? "" : "DNS64 (ipv4only.arpa)");
-	return err;
+	if (spec->discovery_optional)
+		return 0;
+	if (any)
+		log_started(ns, started);
+	else
+		log_warn("no PREF64 configured and discovery off: translated connects fail "
+			 "with ENETUNREACH");
+	return 0;
 }
 
 void netns_disc_stop(struct netns_svc *ns)
 {
-	ra_listen_stop(&ns->ra);
-	dns64_query_stop(&ns->dns);
+	unsigned int i;
+
+	for (i = 0; i < NETNS_DISC_SOURCES; i++) {
+		if (!ns->src[i])
+			continue;
+		sources[i]->stop(ns->src[i]);
+		free(ns->src[i]);
+		ns->src[i] = NULL;
+	}
 	if (ns->disc.loop)
 		discovery_fini(&ns->disc);
+}
+
+void netns_disc_net_changed(struct netns_svc *ns, int ifindex)
+{
+	unsigned int i;
+
+	for (i = 0; i < NETNS_DISC_SOURCES; i++)
+		if (sources[i]->net_changed)
+			sources[i]->net_changed(ns->src[i], ifindex);
+}
+
+void netns_disc_nd_options(struct netns_svc *ns, int ifindex, const void *opts, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < NETNS_DISC_SOURCES; i++)
+		if (sources[i]->nd_options)
+			sources[i]->nd_options(ns->src[i], ifindex, opts, len);
+}
+
+void netns_disc_status(const struct netns_svc *ns, struct sw *w, bool asked)
+{
+	unsigned int i;
+
+	for (i = 0; i < NETNS_DISC_SOURCES; i++)
+		sources[i]->status(ns->src[i], w, asked && sources[i]->wanted(ns->env->opt));
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Serving one network namespace (netns_svc.h): the same code for the
- * daemon's own and for each container's.  Its discovery is started by
- * netns_disc.c.
+ * daemon's own and for each container's.  Its PREF64 sources are started
+ * by netns_disc.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,10 +18,6 @@
 #include "notify.h"
 #include "options.h"
 #include "policy.h"
-
-int netns_disc_start(struct netns_svc *ns, const struct netns_svc_spec *spec,
-		     char *why, size_t whylen);
-void netns_disc_stop(struct netns_svc *ns);
 
 const struct pref64 *netns_svc_prefix(const struct netns_svc *ns, struct pref64 *buf)
 {
@@ -112,17 +108,15 @@ static void on_nd_options(int ifindex, const void *opts, size_t len, void *arg)
 {
 	struct netns_svc *ns = arg;
 
-	ra_listen_kernel_options(&ns->ra, ifindex, opts, len);
+	netns_disc_nd_options(ns, ifindex, opts, len);
 }
 
-/* Links or addresses changed: solicit RAs on a new link, ask DNS64 again. */
+/* Links or addresses changed: its sources look again (RS, DNS64 query). */
 static void on_link(int ifindex, void *arg)
 {
 	struct netns_svc *ns = arg;
 
-	if (ifindex)
-		ra_listen_solicit(&ns->ra, ifindex);
-	dns64_query_kick(&ns->dns);
+	netns_disc_net_changed(ns, ifindex);
 	if (ns->env->dp->net_changed)
 		ns->env->dp->net_changed(ns, ifindex);
 }
@@ -192,8 +186,12 @@ static void netns_svc_free(struct netns_svc *ns)
 static int netns_svc_start(struct netns_svc *ns, const struct netns_svc_spec *spec,
 			   char *why, size_t whylen)
 {
-	int err;
+	int err = netns_disc_init(ns);
 
+	if (err) {
+		snprintf(why, whylen, "out of memory");
+		return err;
+	}
 	ns->cookie = netns_cookie(ns->nsfd);
 	if (!ns->cookie) {
 		snprintf(why, whylen, "cannot read its network namespace's cookie "
@@ -230,7 +228,6 @@ struct netns_svc *netns_svc_new(struct netns_env *env, const struct netns_svc_sp
 	ns->env = env;
 	ns->nsfd = spec->nsfd;
 	ns->refs = 1;
-	ns->ra.src.fd = -1;
 	if (spec->name)
 		snprintf(ns->label, sizeof(ns->label), "%s: ", spec->name);
 	discovery_init(&ns->disc, env->loop, on_prefix, ns);

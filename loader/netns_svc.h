@@ -3,8 +3,8 @@
  * A served network namespace: everything sock464 keeps for one, the
  * daemon's own and each container's alike, built by netns_svc_new().  Its
  * cookie; its data path (datapath.h); its IPv4 route mirror and netlink
- * watch; its PREF64 discovery (a static prefix, or RAs and DNS64 heard
- * inside it); the prefix it chose and its entry in sock464_netns for the
+ * watch; its PREF64 discovery (a static prefix, or the sources of
+ * netns_disc.h inside it); the prefix it chose and its entry in sock464_netns for the
  * hooks.  Containers sharing a namespace (a pod) share one, by reference.
  */
 #ifndef SOCK464_NETNS_SVC_H
@@ -14,9 +14,8 @@
 #include <stdint.h>
 
 #include "discovery.h"
-#include "dns64_query.h"
 #include "netlink.h"
-#include "ra_listen.h"
+#include "netns_disc.h"
 #include "routes.h"
 #include "sock464.h"
 
@@ -56,9 +55,8 @@ struct netns_svc {
 	void *dp_priv;			/* the data path's state */
 	struct routes routes;		/* its IPv4 routes, for the policy */
 	struct nl_watch nl;		/* its route and link events */
-	struct discovery disc;		/* its PREF64 sources and choice */
-	struct ra_listen ra;
-	struct dns64_query dns;
+	struct discovery disc;		/* its prefixes and the choice */
+	void *src[NETNS_DISC_SOURCES];	/* its PREF64 sources' states */
 	struct sock464_netns entry;	/* what the hooks see for it */
 	struct netns_svc *next;
 };

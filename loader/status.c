@@ -140,24 +140,6 @@ static void prefixes_write(struct sw *w, const struct daemon *d, uint64_t now)
 	sw_end(w);
 }
 
-/* RA and DNS64: in the text only while they are asked. */
-static void sources_write(struct sw *w, const struct daemon *d)
-{
-	const struct netns_svc *own = d->env.own;
-	bool asked = !d->opt.have_pref64;
-
-	sw_begin_if(w, "ra", "RA: ", ", ", asked && !d->opt.no_ra);
-	sw_u64(w, "heard", "%llu heard", own->ra.heard);
-	sw_u64(w, "ignored", "%llu ignored", own->ra.ignored);
-	sw_end(w);
-	sw_begin_if(w, "dns64", "DNS64: ", ", ", asked && !d->opt.no_dns64);
-	sw_u64(w, "answers", "%llu answers", own->dns.answers);
-	sw_u64(w, "failures", "%llu failures", own->dns.failures);
-	sw_str(w, "last_error", own->dns.last_error[0] ? "last: %s" : NULL,
-	       own->dns.last_error);
-	sw_end(w);
-}
-
 static void policy_write(struct sw *w, const struct daemon *d)
 {
 	const struct routes *r = &d->env.own->routes;
@@ -249,7 +231,7 @@ int status_write(struct daemon *d, FILE *out, bool json)
 		return err;
 	head_write(&w, d, now);
 	prefixes_write(&w, d, now);
-	sources_write(&w, d);
+	netns_disc_status(d->env.own, &w, !d->opt.have_pref64);	/* RA, DNS64 */
 	containers_write(&w, d);
 	policy_write(&w, d);
 	d->env.dp->status(d->env.own, out, json);
