@@ -369,14 +369,49 @@ static int conn_connect_up(struct conn *c)
 	return loop_add(c->relay->loop, &c->up, CONN_EVENTS);
 }
 
-static void relay_accept_one(struct relay_tcp *r, int fd,
-			     const struct sockaddr_in *peer)
+/*
+ * Whether the hooks sent this connection (the relay is no open proxy) and
+ * there is room for it; if not, counted and logged (once a minute).
+ */
+static bool conn_admitted(struct relay_tcp *r, struct conn *c, const struct sockaddr_in *peer)
 {
 	struct sock464_pending_key key = {
 		.netns = r->netns_cookie,
 		.src_ip4 = peer->sin_addr.s_addr,
 		.src_port = peer->sin_port,
 	};
+
+	if (hooks_take_pending(r->hooks, &key, &c->dst)) {
+		r->stats.unknown++;
+		ratelog(&r->log_unknown, LOG_WARN, "relay: resetting a TCP connection from "
+			"port %u that the hooks did not send (not of a served cgroup)",
+			ntohs(peer->sin_port));
+		return false;
+	}
+	if (r->nconns >= r->max_conns) {
+		r->stats.over_limit++;
+		ratelog(&r->log_over, LOG_WARN, "relay: %u connections open "
+			"(--max-connections); resetting new ones", r->nconns);
+		return false;
+	}
+	return true;
+}
+
+/* Setting up a connection's pipes or IPv6 socket failed (descriptors?): reset it. */
+static void conn_setup_failed(struct conn *c, const char *what, int err)
+{
+	char why[64];
+
+	c->relay->stats.accept_failed++;
+	ratelog(&c->relay->log_accept, LOG_WARN, "relay: %s for a TCP connection failed: "
+		"%s; resetting it", what, strerror(-err));
+	snprintf(why, sizeof(why), "%s failed", what);
+	conn_abort(c, why, -err);
+}
+
+static void relay_accept_one(struct relay_tcp *r, int fd,
+			     const struct sockaddr_in *peer)
+{
 	struct conn *c;
 	int err;
 
@@ -392,20 +427,7 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 	c->src_port = peer->sin_port;
 	half_init(&c->d2u);
 	half_init(&c->u2d);
-	if (hooks_take_pending(r->hooks, &key, &c->dst)) {
-		/* Not sent by the hooks: the relay is no open proxy. */
-		r->stats.unknown++;
-		ratelog(&r->log_unknown, LOG_WARN, "relay: resetting a TCP connection from "
-			"port %u that the hooks did not send (not of a served cgroup)",
-			ntohs(peer->sin_port));
-		close(fd);
-		free(c);
-		return;
-	}
-	if (r->nconns >= r->max_conns) {
-		r->stats.over_limit++;
-		ratelog(&r->log_over, LOG_WARN, "relay: %u connections open "
-			"(--max-connections); resetting new ones", r->nconns);
+	if (!conn_admitted(r, c, peer)) {
 		close(fd);
 		free(c);
 		return;
@@ -424,20 +446,14 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 	if (!err)
 		err = half_open(r, &c->u2d);
 	if (err) {
-		r->stats.accept_failed++;
-		ratelog(&r->log_accept, LOG_WARN, "relay: creating pipes for a TCP connection "
-			"failed: %s; resetting it", strerror(-err));
-		conn_abort(c, "creating pipes failed", -err);
+		conn_setup_failed(c, "creating pipes", err);
 		return;
 	}
 	err = loop_add(r->loop, &c->down, CONN_EVENTS);
 	if (!err)
 		err = conn_connect_up(c);
 	if (err && c->up.fd < 0) {
-		r->stats.accept_failed++;
-		ratelog(&r->log_accept, LOG_WARN, "relay: opening the IPv6 socket of a TCP "
-			"connection failed: %s; resetting it", strerror(-err));
-		conn_abort(c, "opening the IPv6 socket failed", -err);
+		conn_setup_failed(c, "opening the IPv6 socket", err);
 		return;
 	}
 	if (err) {

@@ -18,7 +18,9 @@
  * ago; the rest are dropped and counted.  Each flow's IPv6 socket is
  * created under the application's uid, so that the host firewall's owner
  * rules match it as they match the application's own sockets.  Flows are
- * bounded in total and per cgroup (flow_quota.c).
+ * bounded in total and per cgroup (flow_quota.c).  The flows, their
+ * IPv6 sockets and the way back are in relay_udp_flow.c; this file has the
+ * relay's one socket, the senders' check and the sweep.
  *
  * Idle flows are closed by a periodic sweep, which also retires aliases
  * that no socket and no flow used for the idle timeout: first the
@@ -29,9 +31,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
-#include <netinet/udp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,265 +44,10 @@
 #include "log.h"
 #include "netns.h"
 #include "relay_udp.h"
+#include "relay_udp_flow.h"
 
 /* --max-udp-flows-per-cgroup, for every relay */
 static unsigned int cgroup_limit = 1u << 20;
-
-#define DGRAM_MAX	65535
-#define RECV_BATCH	64	/* datagrams per wake-up, for fairness */
-#define MMSG		16	/* datagrams per recvmmsg() */
-
-struct udp_flow {
-	struct ev_source up;		/* connected to dst.dst6, dst.port */
-	struct relay_udp *relay;
-	struct udp_flow *next;		/* hash chain */
-	struct sockaddr_in app;		/* the application socket's address */
-	__u32 alias;			/* network order */
-	struct sock464_alias_dst dst;
-	struct fq_node q;		/* its cgroup's share; last use */
-	uint64_t cookie;		/* the application socket's */
-};
-
-static unsigned char dgrams[MMSG][DGRAM_MAX];	/* one batch, either way */
-
-static unsigned int bucket(const struct sockaddr_in *app, __u32 alias)
-{
-	uint32_t h = app->sin_addr.s_addr * 2654435761u;
-
-	h ^= (app->sin_port * 40503u) ^ (alias * 2246822519u);
-	return (h ^ (h >> 15)) % RELAY_UDP_BUCKETS;
-}
-
-static struct udp_flow *flow_find(struct relay_udp *r,
-				  const struct sockaddr_in *app, __u32 alias)
-{
-	struct udp_flow *f;
-
-	for (f = r->buckets[bucket(app, alias)]; f; f = f->next)
-		if (f->alias == alias && f->app.sin_port == app->sin_port &&
-		    f->app.sin_addr.s_addr == app->sin_addr.s_addr)
-			return f;
-	return NULL;
-}
-
-static void flow_free(struct relay_udp *r, struct udp_flow *f)
-{
-	struct udp_flow **pp = &r->buckets[bucket(&f->app, f->alias)];
-
-	while (*pp != f)
-		pp = &(*pp)->next;
-	*pp = f->next;
-	fq_remove(&r->quota, &f->q);
-	loop_del(r->loop, &f->up);
-	close(f->up.fd);
-	free(f);
-	r->nflows--;
-}
-
-/*
- * Tell the application its destination refused: an ICMP port unreachable
- * quoting the datagram it sent (app -> alias:port), delivered over loopback.
- */
-static void pass_refusal(struct relay_udp *r, const struct udp_flow *f)
-{
-	struct {
-		struct icmphdr icmp;
-		struct iphdr ip;
-		struct udphdr udp;
-	} __attribute__((packed)) m = {
-		.icmp = { .type = ICMP_DEST_UNREACH, .code = ICMP_PORT_UNREACH },
-		.ip = {
-			.version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_UDP,
-			.tot_len = htons(sizeof(struct iphdr) + sizeof(struct udphdr)),
-			.saddr = f->app.sin_addr.s_addr, .daddr = f->alias,
-		},
-		.udp = {
-			.source = f->app.sin_port, .dest = r->port,
-			.len = htons(sizeof(struct udphdr)),
-		},
-	};
-	uint32_t sum = 0;
-	uint16_t w;
-	size_t i;
-
-	if (r->icmp_fd < 0)
-		return;
-	for (i = 0; i < sizeof(m); i += 2) {
-		memcpy(&w, (const char *)&m + i, 2);
-		sum += w;
-	}
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	m.icmp.checksum = ~sum;
-	if (sendto(r->icmp_fd, &m, sizeof(m), 0, (const struct sockaddr *)&f->app,
-		   sizeof(f->app)) == sizeof(m))
-		r->stats.errors++;
-}
-
-/*
- * Replies from the destination, sent on to the application from the alias,
- * MMSG at a time.
- */
-static void on_up(struct ev_source *src, uint32_t events)
-{
-	struct udp_flow *f = container_of(src, struct udp_flow, up);
-	struct relay_udp *r = f->relay;
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct cmsghdr align;
-	} control = { .buf = { 0 } };	/* the padding is sent too */
-	struct msghdr hdr = {
-		.msg_name = &f->app, .msg_namelen = sizeof(f->app),
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&hdr);
-	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = f->alias };
-	struct iovec iov[MMSG];
-	struct mmsghdr in[MMSG], out[MMSG];
-	int got, i, n, sent;
-
-	(void)events;
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof(pi));
-	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	for (got = 0; got < RECV_BATCH; got += n) {
-		for (i = 0; i < MMSG; i++) {
-			iov[i] = (struct iovec){ .iov_base = dgrams[i], .iov_len = DGRAM_MAX };
-			in[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
-		}
-		n = recvmmsg(f->up.fd, in, MMSG, 0, NULL);
-		if (n <= 0) {
-			if (n < 0 && errno == ECONNREFUSED)	/* ICMPv6 port unreachable */
-				pass_refusal(r, f);
-			return;
-		}
-		for (i = 0; i < n; i++) {
-			iov[i].iov_len = in[i].msg_len;
-			out[i].msg_hdr = hdr;
-			out[i].msg_hdr.msg_iov = &iov[i];
-			out[i].msg_hdr.msg_iovlen = 1;
-		}
-		sent = sendmmsg(r->sock.fd, out, n, 0);
-		if (sent > 0)
-			r->stats.datagrams_in += sent;
-		if (sent < n) {
-			r->stats.replies_dropped += n - (sent > 0 ? sent : 0);
-			ratelog(&r->log_replies, LOG_WARN, "relay: passing UDP replies to the "
-				"application failed: %s; dropped", sent < 0 ? strerror(errno) :
-				"partly sent");
-		}
-		fq_touch(&f->q, loop_now_ms());
-		if (n < MMSG)
-			return;
-	}
-}
-
-/*
- * Room for a new flow of cgroup @cgid: 0 (a quiet flow may have been
- * evicted for it), or -ENOSPC with the drop counted and logged.
- */
-static int flow_room(struct relay_udp *r, uint64_t cgid)
-{
-	struct fq_node *victim;
-
-	switch (fq_admit(&r->quota, cgid, loop_now_ms(), &victim)) {
-	case FQ_ROOM:
-		return 0;
-	case FQ_EVICT:
-		flow_free(r, container_of(victim, struct udp_flow, q));
-		r->stats.evicted++;
-		return 0;
-	case FQ_FULL_GROUP:
-		r->stats.over_cgroup_limit++;
-		ratelog(&r->log_over_cg, LOG_WARN, "relay: cgroup %s has %u UDP flows open "
-			"(--max-udp-flows-per-cgroup), none quiet for %llu ms; dropping datagrams "
-			"of its new ones", hooks_cgroup_path(r->hooks, cgid),
-			fq_count(&r->quota, cgid), (unsigned long long)r->quota.quiet_ms);
-		return -ENOSPC;
-	case FQ_FULL_TOTAL:
-		break;
-	}
-	r->stats.over_limit++;
-	ratelog(&r->log_over, LOG_WARN, "relay: %u UDP flows open (--max-udp-flows), none "
-		"quiet for %llu ms; dropping datagrams of new ones", r->nflows,
-		(unsigned long long)r->quota.quiet_ms);
-	return -ENOSPC;
-}
-
-/* The flow's IPv6 socket, the application's uid's, connected to its destination. */
-static int flow_connect(struct relay_udp *r, struct udp_flow *f, unsigned int uid)
-{
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = f->dst.port };
-	bool as_uid;
-
-	memcpy(&sin6.sin6_addr, f->dst.dst6, sizeof(sin6.sin6_addr));
-	f->up.fd = netns_socket_as(r->netns_fd, uid, &as_uid, AF_INET6,
-				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (f->up.fd >= 0 && !as_uid)
-		ratelog(&r->log_uid, LOG_WARN, "relay: creating a UDP socket as uid %u failed "
-			"(no CAP_SETUID?): the firewall sees it as the daemon's", uid);
-	if (f->up.fd < 0 ||
-	    connect(f->up.fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
-	    loop_add(r->loop, &f->up, EPOLLIN))
-		return -errno;
-	return 0;
-}
-
-static struct udp_flow *flow_new(struct relay_udp *r, const struct sockaddr_in *app,
-				 __u32 alias, const struct sock464_udp_src *src)
-{
-	char a[INET_ADDRSTRLEN], v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
-	struct udp_flow *f;
-	unsigned int b;
-	int err;
-
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->up.fd = -1;
-	if (hooks_alias_lookup(r->hooks, r->netns_cookie, alias, &f->dst)) {
-		r->stats.unknown++;
-		inet_ntop(AF_INET, &alias, a, sizeof(a));
-		ratelog(&r->log_unknown, LOG_WARN, "relay: UDP datagram to %s, which stands "
-			"for no destination; dropped", a);
-		free(f);
-		return NULL;
-	}
-	if (flow_room(r, src->cgroup_id)) {
-		free(f);
-		return NULL;
-	}
-	f->relay = r;
-	f->app = *app;
-	f->alias = alias;
-	f->cookie = src->cookie;
-	f->up.handler = on_up;
-	err = flow_connect(r, f, src->uid);
-	if (!err)
-		err = fq_add(&r->quota, &f->q, src->cgroup_id, loop_now_ms());
-	if (err) {
-		r->stats.failed++;
-		ratelog(&r->log_failed, LOG_WARN, "relay: opening a UDP flow to [%s]:%u "
-			"failed: %s; its datagram is dropped",
-			inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)), ntohs(f->dst.port),
-			strerror(-err));
-		if (f->up.fd >= 0)
-			close(f->up.fd);
-		free(f);
-		return NULL;
-	}
-	b = bucket(app, alias);
-	f->next = r->buckets[b];
-	r->buckets[b] = f;
-	r->nflows++;
-	r->stats.flows++;
-	log_debug("relay: UDP flow from port %u (uid %u) to %s:%u via [%s]:%u",
-		  ntohs(app->sin_port), src->uid,
-		  inet_ntop(AF_INET, &f->dst.ip4, v4, sizeof(v4)), ntohs(f->dst.port),
-		  inet_ntop(AF_INET6, f->dst.dst6, v6, sizeof(v6)), ntohs(f->dst.port));
-	return f;
-}
 
 static uint64_t ktime_ns(void)
 {
@@ -409,7 +153,7 @@ static void on_sock(struct ev_source *src, uint32_t events)
 	(void)events;
 	for (got = 0; got < RECV_BATCH; got += n) {
 		for (i = 0; i < MMSG; i++) {
-			iov[i] = (struct iovec){ .iov_base = dgrams[i], .iov_len = DGRAM_MAX };
+			iov[i] = (struct iovec){ .iov_base = relay_udp_dgrams[i], .iov_len = DGRAM_MAX };
 			mm[i].msg_hdr = (struct msghdr){
 				.msg_name = &app[i], .msg_namelen = sizeof(app[i]),
 				.msg_iov = &iov[i], .msg_iovlen = 1,
@@ -423,23 +167,10 @@ static void on_sock(struct ev_source *src, uint32_t events)
 		if (n <= 0)
 			return;
 		for (i = 0; i < n; i++)
-			forward_up(r, &app[i], &mm[i].msg_hdr, dgrams[i], mm[i].msg_len, &s);
+			forward_up(r, &app[i], &mm[i].msg_hdr, relay_udp_dgrams[i], mm[i].msg_len, &s);
 		if (n < MMSG)
 			return;
 	}
-}
-
-static int alias_busy(__u32 alias, void *arg)
-{
-	struct relay_udp *r = arg;
-	struct udp_flow *f;
-	unsigned int b;
-
-	for (b = 0; b < RELAY_UDP_BUCKETS; b++)
-		for (f = r->buckets[b]; f; f = f->next)
-			if (f->alias == alias)
-				return 1;
-	return 0;
 }
 
 static void on_sweep(struct timer *t)
@@ -465,7 +196,7 @@ static void on_sweep(struct timer *t)
 	r->nretiring = 0;
 	know = ktime_ns();
 	kept = hooks_alias_expire(r->hooks, r->netns_cookie,
-				  know > idle_ns ? know - idle_ns : 0, alias_busy, r,
+				  know > idle_ns ? know - idle_ns : 0, flow_alias_busy, r,
 				  &r->retiring, &r->nretiring);
 	if (kept >= 0)
 		r->aliases = kept;
