@@ -70,6 +70,7 @@ static const char usage_text[] =
 "      --check-config        check the settings and exit: 0 valid, 1 not\n"
 "  -v, --verbose             log every relayed connection, RA and libbpf message\n"
 "  -h, --help                show this help and exit\n"
+"      --version             print the version and exit\n"
 "\n"
 "Destinations with a native IPv4 route (all of them, with a default route)\n"
 "are not translated.  Without a prefix, translated connects fail with\n"
@@ -109,6 +110,7 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'f' },
 	{ "check-config", no_argument, NULL, 'k' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ 0 }
 };
 
@@ -143,6 +145,9 @@ static int parse_mode(int argc, char **argv, struct daemon *d)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'V':
+			printf("sock464-load %s\n", SOCK464_VERSION);
+			exit(0);
 		}
 	}
 	if (!d->config_given)
@@ -171,7 +176,7 @@ static int load_settings(struct daemon *d, struct options *o)
 	opterr = 1;
 	optind = 1;
 	while ((c = getopt_long(d->argc, d->argv, "c:p:i:f:vh", longopts, &idx)) != -1) {
-		if (c == 'f' || c == 'k' || c == 'h')
+		if (c == 'f' || c == 'k' || c == 'h' || c == 'V')
 			continue;
 		key = c == '?' ? NULL : key_of(c, idx);
 		if (!key) {
