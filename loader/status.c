@@ -108,6 +108,7 @@ static void relays_write(const struct daemon *d, FILE *out, bool json)
 	const struct relay_udp_stats *u = &d->udp.stats;
 	const struct figure tcp[] = {
 		{ "port", NULL, ntohs(d->relay.port) },
+		{ "netns_cookie", NULL, d->relay.netns_cookie },
 		{ "open", "open", d->relay.nconns },
 		{ "accepted", "accepted", t->accepted },
 		{ "completed", "completed", t->completed },
@@ -202,8 +203,10 @@ static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 	containers_write(d, out, false);
 	fprintf(out, "policy: %u include/exclude rules, %u IPv4 routes mirrored, "
 		"IPv4 default route %s, wkp-strict %s\n", d->opt.nrules, d->routes.count,
-		d->routes.has_default ? "yes (dual-stack: nothing translated)" : "no",
-		d->opt.wkp_strict ? "yes" : "no");
+		d->routes.has_default ? "yes" : "no", d->opt.wkp_strict ? "yes" : "no");
+	if (d->routes.has_default)
+		fprintf(out, "native IPv4 default route via %s: nothing translated\n",
+			d->routes.default_dev);
 	for (i = 0; i < d->opt.nrules; i++) {
 		char rule[128];
 
@@ -255,11 +258,18 @@ static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 			fprintf(out, ",\"lifetime_s\":%lld", left);
 		else
 			fputs(",\"lifetime_s\":null", out);
-		fprintf(out, ",\"in_use\":%s}", in_use(d, e) ? "true" : "false");
+		fprintf(out, ",\"age_s\":%llu,\"in_use\":%s}",
+			(unsigned long long)(now > e->learned_ms ? now - e->learned_ms : 0) / 1000,
+			in_use(d, e) ? "true" : "false");
 	}
 	fprintf(out, "],\"policy\":{\"routes\":%u,\"default_route\":%s,"
-		"\"wkp_strict\":%s,\"rules\":[", d->routes.count,
+		"\"wkp_strict\":%s,\"default_route_dev\":", d->routes.count,
 		d->routes.has_default ? "true" : "false", d->opt.wkp_strict ? "true" : "false");
+	if (d->routes.has_default)
+		json_str(out, d->routes.default_dev);
+	else
+		fputs("null", out);
+	fputs(",\"rules\":[", out);
 	for (i = 0; i < d->opt.nrules; i++) {
 		char rule[128];
 
