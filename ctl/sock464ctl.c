@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "metrics.h"
 
 #define DEFAULT_PIN "/sys/fs/bpf/sock464"
 
@@ -34,11 +35,15 @@ static const char usage_text[] =
 "  trace [--json] [--count N] [--timeout S]\n"
 "                          print every translation decision as it happens,\n"
 "                          until interrupted, N lines or S seconds\n"
+"  metrics [--output FILE] every figure of status in the Prometheus text\n"
+"                          format; --output replaces FILE atomically (for\n"
+"                          node_exporter's textfile collector)\n"
 "  dropin UNIT [--pin DIR] print the systemd drop-in that gives UNIT\n"
 "                          translation through the programs sock464-load\n"
 "                          pinned in DIR (default " DEFAULT_PIN ")\n"
 "\n"
 "  --control PATH          the daemon's control socket (default " CONTROL_DEFAULT_PATH ")\n"
+"  --version               print the version and exit\n"
 "\n"
 "Exit status: 0; 1 when the daemon answered with an error; 2 for bad usage;\n"
 "3 when the daemon cannot be reached.\n"
@@ -46,6 +51,7 @@ static const char usage_text[] =
 "Examples:\n"
 "  sock464ctl status --json\n"
 "  sock464ctl trace --count 10\n"
+"  sock464ctl metrics --output /var/lib/prometheus/node-exporter/sock464.prom\n"
 "  sock464ctl dropin nginx.service > /etc/systemd/system/nginx.service.d/sock464.conf\n";
 
 static int usage_error(void)
@@ -194,10 +200,12 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	const char *path = CONTROL_DEFAULT_PATH, *hooks = NULL, *pin = DEFAULT_PIN;
-	const char *cmd, *arg = NULL;
+	const char *cmd, *arg = NULL, *output = NULL;
 	char req[PATH_MAX + 64], cg[PATH_MAX];
 	long count = 0, timeout = 0;
 	int c, json = 0, self = 0, err;
@@ -228,6 +236,12 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
+		case 'o':
+			output = optarg;
+			break;
+		case 'V':
+			printf("sock464ctl %s\n", SOCK464_VERSION);
+			return 0;
 		default:
 			return usage_error();
 		}
@@ -237,8 +251,11 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	if (optind + 1 < argc)
 		arg = argv[optind + 1];
-	if (optind + 2 < argc || count < 0 || timeout < 0)
+	if (optind + 2 < argc || count < 0 || timeout < 0 || (output && strcmp(cmd, "metrics")))
 		return usage_error();
+
+	if (!strcmp(cmd, "metrics") && !arg)
+		return metrics_command(path, output);
 
 	if (!strcmp(cmd, "status") && !arg)
 		return request(path, json ? "status json" : "status", 0, 0);
