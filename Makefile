@@ -99,6 +99,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(PURE_OBJS) -lcares -lcmocka -o $@
 
+# sock464ctl metrics' formatting, from JSON to the Prometheus text.
+$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c ctl/metrics.c ctl/metrics.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ictl $< ctl/metrics.c -ljson-c -lcmocka -o $@
+
 # A statically linked client: proves the hooks need nothing from libc.
 $(BUILD)/tests/tcpstatic: tests/tools/tcpstatic.c | $(BUILD)
 	$(call msg,CC,$@)
