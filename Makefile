@@ -41,7 +41,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra 
 LDLIBS := -lbpf -lelf -lz -lcares -lmnl
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
-PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c)
+PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c \
+	loader/policy.c loader/config.c loader/sw.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
 CTL_SRCS := $(wildcard ctl/*.c)
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
@@ -87,13 +88,16 @@ $(BUILD)/sock464-load: $(DAEMON_OBJS) $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/sock464ctl: $(CTL_SRCS) loader/control.h VERSION | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(CTL_SRCS) -ljson-c -o $@
+# The clients share loader/client.c (control socket, cgroup paths) with the daemon.
+CLIENT_SRCS := loader/client.c loader/client.h loader/protocol.h
 
-$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c loader/control.h | $(BUILD)
+$(BUILD)/sock464ctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(CLIENT_SRCS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $< -ljson-c -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljson-c -o $@
+
+$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c $(CLIENT_SRCS) loader/prefix.c loader/prefix.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljson-c -o $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)
 	$(call msg,CC,$@)

@@ -8,34 +8,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <limits.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "metrics.h"
 
 /* The answer to "status json": 0, 1 (the daemon's "error: ..." on stderr), 3. */
 static int fetch_status(const char *path, char **out)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *buf = NULL, why[PATH_MAX + 128];
 	size_t len = 0, cap = 0;
-	char *buf = NULL;
 	ssize_t n = 0;
-	int fd;
+	int fd = client_request(path, VERB_STATUS " " ARG_JSON, why, sizeof(why));
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "sock464ctl: --control %s: path too long\n", path);
-		return 3;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    write(fd, "status json\n", 12) != 12) {
-		fprintf(stderr, "sock464ctl: metrics: cannot reach sock464-load at %s: %s\n",
-			path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		fprintf(stderr, "sock464ctl: metrics: %s\n", why);
 		return 3;
 	}
 	do {
@@ -59,7 +48,7 @@ static int fetch_status(const char *path, char **out)
 		return 3;
 	}
 	buf[len] = '\0';
-	if (!strncmp(buf, "error:", 6)) {
+	if (!strncmp(buf, ANSWER_ERROR, strlen(ANSWER_ERROR))) {
 		fprintf(stderr, "%s", buf);
 		free(buf);
 		return 1;

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "loop.h"
+#include "protocol.h"
 
-#define CONTROL_DEFAULT_PATH "/run/sock464/control"
 #define CONTROL_MAX_CLIENTS 8
 
 struct control;
@@ -22,7 +22,7 @@ struct control;
 struct control_client {
 	struct ev_source src;		/* fd -1: free slot */
 	struct control *ctl;
-	char line[1024];
+	char line[CONTROL_LINE_MAX];
 	size_t len;
 	bool subscribed;
 	bool json;			/* the subscriber asked for JSON lines */
