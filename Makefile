@@ -9,6 +9,9 @@
 #   make bench      the benchmarks in bench/
 #   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR= (also SBINDIR,
 #                   MANDIR, SYSTEMDUNITDIR, LIBEXECDIR, OCIHOOKSDIR)
+#   make deb        the Debian package, built from a copy of this tree in
+#                   build/deb/ (lands there: build/deb/sock464_VERSION_ARCH.deb)
+#   make version    print the version (the one place it is kept: VERSION)
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -25,9 +28,14 @@ BPFTOOL ?= bpftool
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
+# The version, kept in one place: the file VERSION (debian/changelog must
+# agree; `make deb` checks).  Binaries print it with --version.
+VERSION := $(shell cat VERSION)
+
 BUILD := build
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD) \
+	-DSOCK464_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 LDLIBS := -lbpf -lelf -lz -lcares -lmnl
@@ -36,6 +44,7 @@ LDLIBS := -lbpf -lelf -lz -lcares -lmnl
 PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c \
 	loader/policy.c loader/config.c loader/sw.c loader/flow_quota.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
+CTL_SRCS := $(wildcard ctl/*.c)
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
 BPF_OBJS := $(BUILD)/sock464.bpf.o
@@ -56,7 +65,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps test test-build unit demo bench install
+.PHONY: all clean deps test test-build unit demo bench install deb version
 
 all: $(BUILD)/sock464-load $(BUILD)/sock464ctl $(BUILD)/sock464-oci-hook
 
@@ -71,28 +80,33 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 
-$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h $(SKELS) | $(BUILD)
+$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h $(SKELS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/sock464-load: $(DAEMON_OBJS) $(PURE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The clients share loader/client.c (control socket, cgroup paths) with the daemon.
 CLIENT_SRCS := loader/client.c loader/client.h loader/protocol.h
 
-$(BUILD)/sock464ctl: ctl/sock464ctl.c $(CLIENT_SRCS) | $(BUILD)
+$(BUILD)/sock464ctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(CLIENT_SRCS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljson-c -o $@
 
 $(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c $(CLIENT_SRCS) loader/prefix.c loader/prefix.h | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) -ljson-c -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljson-c -o $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(PURE_OBJS) -lcares -lcmocka -o $@
+
+# sock464ctl metrics' formatting, from JSON to the Prometheus text.
+$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c ctl/metrics.c ctl/metrics.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ictl $< ctl/metrics.c -ljson-c -lcmocka -o $@
 
 # A statically linked client: proves the hooks need nothing from libc.
 $(BUILD)/tests/tcpstatic: tests/tools/tcpstatic.c | $(BUILD)
@@ -144,6 +158,27 @@ install: all
 	for f in oci/hooks.d/*.json; do \
 		sed 's|/usr/libexec/sock464|$(LIBEXECDIR)/sock464|g' $$f > $(DESTDIR)$(OCIHOOKSDIR)/$${f##*/}; \
 	done
+
+version:
+	@echo $(VERSION)
+
+# The Debian package (debian/), built from a copy of this tree so that
+# dpkg-buildpackage's clean and its results next to the source stay inside
+# build/: the package lands in build/deb/sock464_$(VERSION)_ARCH.deb, with
+# its .changes and .buildinfo (DEB_DIR=DIR: there instead).
+# DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+DEB_DIR ?= $(BUILD)/deb
+DEB_SRC = $(DEB_DIR)/sock464-$(VERSION)
+deb:
+	$(Q)v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "make deb: debian/changelog says '$$v', VERSION says '$(VERSION)'" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_SRC) $(DEB_DIR)/sock464_* $(DEB_DIR)/sock464-dbgsym_* && mkdir -p $(DEB_SRC)
+	$(Q)tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(DEB_SRC)
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc $(if $(V),,>../build.log 2>&1) || \
+		{ tail -n 40 ../build.log >&2; exit 1; }
+	$(Q)rm -rf $(DEB_SRC)
+	$(Q)ls $(DEB_DIR)/sock464_$(VERSION)_*.deb
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

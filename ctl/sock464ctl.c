@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "metrics.h"
 
 #define DEFAULT_PIN "/sys/fs/bpf/sock464"
 
@@ -32,11 +33,15 @@ static const char usage_text[] =
 "  trace [--json] [--count N] [--timeout S]\n"
 "                          print every translation decision as it happens,\n"
 "                          until interrupted, N lines or S seconds\n"
+"  metrics [--output FILE] every figure of status in the Prometheus text\n"
+"                          format; --output replaces FILE atomically (for\n"
+"                          node_exporter's textfile collector)\n"
 "  dropin UNIT [--pin DIR] print the systemd drop-in that gives UNIT\n"
 "                          translation through the programs sock464-load\n"
 "                          pinned in DIR (default " DEFAULT_PIN ")\n"
 "\n"
 "  --control PATH          the daemon's control socket (default " CONTROL_DEFAULT_PATH ")\n"
+"  --version               print the version and exit\n"
 "\n"
 "Exit status: 0; 1 when the daemon answered with an error; 2 for bad usage;\n"
 "3 when the daemon cannot be reached.\n"
@@ -44,6 +49,7 @@ static const char usage_text[] =
 "Examples:\n"
 "  sock464ctl status --json\n"
 "  sock464ctl trace --count 10\n"
+"  sock464ctl metrics --output /var/lib/prometheus/node-exporter/sock464.prom\n"
 "  sock464ctl dropin nginx.service > /etc/systemd/system/nginx.service.d/sock464.conf\n";
 
 static int usage_error(void)
@@ -125,12 +131,12 @@ static int dropin(const char *unit, const char *pin)
 
 /* The command line. */
 struct args {
-	const char *path, *hooks, *pin, *cmd, *arg;
+	const char *path, *hooks, *pin, *cmd, *arg, *output;
 	long count, timeout;
 	int json, self;
 };
 
-/* Parse the options into @a; 0, 1 for --help (done), or 2 for bad usage. */
+/* Parse the options into @a; 0, 1 for --help, 3 for --version, or 2 for bad usage. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
@@ -142,6 +148,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	int c;
@@ -162,8 +170,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->timeout = strtol(optarg, NULL, 10);
 		else if (c == 'p')
 			a->pin = optarg;
+		else if (c == 'o')
+			a->output = optarg;
 		else if (c == 'h')
 			return 1;
+		else if (c == 'V')
+			return 3;
 		else
 			return 2;
 	}
@@ -172,7 +184,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->cmd = argv[optind];
 	if (optind + 1 < argc)
 		a->arg = argv[optind + 1];
-	return optind + 2 < argc || a->count < 0 || a->timeout < 0 ? 2 : 0;
+	return optind + 2 < argc || a->count < 0 || a->timeout < 0 ||
+	       (a->output && strcmp(a->cmd, "metrics")) ? 2 : 0;
 }
 
 /* attach or detach PATH, or --self: the cgroup this process is in. */
@@ -209,8 +222,14 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
+	if (err == 3) {
+		printf("sock464ctl %s\n", SOCK464_VERSION);
+		return 0;
+	}
 	if (err)
 		return usage_error();
+	if (!strcmp(a.cmd, "metrics") && !a.arg)
+		return metrics_command(a.path, a.output);
 	if (!strcmp(a.cmd, VERB_STATUS) && !a.arg)
 		return request(a.path, a.json ? VERB_STATUS " " ARG_JSON : VERB_STATUS, 0, 0);
 	if (!strcmp(a.cmd, VERB_TRACE) && !a.arg)

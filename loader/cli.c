@@ -59,6 +59,7 @@ static const char usage_text[] =
 "      --check-config        check the settings and exit: 0 valid, 1 not\n"
 "  -v, --verbose             log every relayed connection, RA and libbpf message\n"
 "  -h, --help                show this help and exit\n"
+"      --version             print the version and exit\n"
 "\n"
 "Destinations with a native IPv4 route (all of them, with a default route)\n"
 "are not translated.  Without a prefix, translated connects fail with\n"
@@ -72,10 +73,12 @@ static const char usage_text[] =
 "  sock464-load --config /etc/sock464/sock464.conf --check-config\n";
 
 /* What only the command line has: where the settings come from, and what to do. */
-enum { MODE_CONFIG = 'f', MODE_CHECK = 'k', MODE_HELP = 'h', SETTING_BASE = 256 };
+enum { MODE_CONFIG = 'f', MODE_CHECK = 'k', MODE_HELP = 'h', MODE_VERSION = 'V',
+       SETTING_BASE = 256 };
 
 #define NSETTINGS_MAX 64
-static struct option longopts[NSETTINGS_MAX + 4];
+#define NMODES 4
+static struct option longopts[NSETTINGS_MAX + NMODES + 1];
 static char shortopts[2 * NSETTINGS_MAX + 8];
 
 /* getopt_long's tables, from the settings table; a setting is SETTING_BASE + index. */
@@ -85,6 +88,7 @@ static void build_getopt(void)
 		{ "config", required_argument, NULL, MODE_CONFIG },
 		{ "check-config", no_argument, NULL, MODE_CHECK },
 		{ "help", no_argument, NULL, MODE_HELP },
+		{ "version", no_argument, NULL, MODE_VERSION },
 	};
 	size_t i, n = 0, k;
 
@@ -100,7 +104,7 @@ static void build_getopt(void)
 				shortopts[n++] = ':';
 		}
 	}
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < NMODES; k++)
 		longopts[i + k] = modes[k];
 	strcat(shortopts, "f:h");
 }
@@ -134,6 +138,9 @@ void cli_parse_mode(struct daemon *d)
 		} else if (c == MODE_HELP) {
 			fputs(usage_text, stdout);
 			exit(0);
+		} else if (c == MODE_VERSION) {
+			printf("sock464-load %s\n", SOCK464_VERSION);
+			exit(0);
 		}
 	}
 	if (!d->config_given)
@@ -157,7 +164,7 @@ int cli_load_settings(struct daemon *d, struct options *o)
 	opterr = 1;
 	optind = 1;
 	while ((c = getopt_long(d->argc, d->argv, shortopts, longopts, NULL)) != -1) {
-		if (c == MODE_CONFIG || c == MODE_CHECK || c == MODE_HELP)
+		if (c == MODE_CONFIG || c == MODE_CHECK || c == MODE_HELP || c == MODE_VERSION)
 			continue;
 		s = setting_of(c);
 		if (!s) {

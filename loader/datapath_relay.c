@@ -81,6 +81,7 @@ static void relay_status(const struct netns_svc *ns, FILE *out, bool json)
 	const struct relay_udp_stats *u = &r->udp.stats;
 	const struct figure tcp[] = {
 		{ "port", NULL, ntohs(r->tcp.port) },
+		{ "netns_cookie", NULL, r->tcp.netns_cookie },
 		{ "open", "open", r->tcp.nconns },
 		{ "accepted", "accepted", t->accepted },
 		{ "completed", "completed", t->completed },

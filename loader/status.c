@@ -115,6 +115,7 @@ static void prefix_write(struct sw *w, const struct discovery *disc,
 	snprintf(j, sizeof(j), "%lld", left);
 	snprintf(text, sizeof(text), " lifetime %s", life);
 	sw_raw(w, "lifetime_s", left >= 0 ? j : "null", text);
+	sw_u64(w, "age_s", NULL, (now > e->learned_ms ? now - e->learned_ms : 0) / 1000);
 	sw_bool(w, "in_use", in_use(disc, e), in_use(disc, e) ? "  (in use)" : "");
 	sw_end(w);
 }
@@ -150,10 +151,16 @@ static void policy_write(struct sw *w, const struct daemon *d)
 	sw_text(w, "%u include/exclude rules", d->opt.nrules);
 	sw_u64(w, "routes", "%llu IPv4 routes mirrored", r->count);
 	sw_bool(w, "default_route", r->has_default, r->has_default ?
-		"IPv4 default route yes (dual-stack: nothing translated)" : "IPv4 default route no");
+		"IPv4 default route yes" : "IPv4 default route no");
 	sw_bool(w, "wkp_strict", d->opt.wkp_strict, d->opt.wkp_strict ? "wkp-strict yes" :
 		"wkp-strict no");
 	sw_line(w);
+	/* Another CLAT's (NetworkManager's) device, say. */
+	if (r->has_default)
+		sw_str(w, "default_route_dev", "native IPv4 default route via %s: nothing "
+		       "translated\n", r->default_dev);
+	else
+		sw_raw(w, "default_route_dev", "null", NULL);
 	sw_list(w, "rules");
 	for (i = 0; i < d->opt.nrules; i++)
 		sw_str(w, NULL, "  %s\n", policy_rule_format(&d->opt.rules[i], rule, sizeof(rule)));

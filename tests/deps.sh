@@ -10,6 +10,9 @@ pkgs=(
 	# tests
 	libcmocka-dev libclang-rt-14-dev iproute2 nftables tayga unbound dnsutils curl wget
 	busybox-static iperf3 python3 util-linux procps systemd man-db crun
+	podman python3-prometheus-client
+	# the Debian package (make deb, tests/integration/06-deb.sh)
+	build-essential debhelper dpkg-dev fakeroot lintian
 )
 missing=()
 for p in "${pkgs[@]}"; do

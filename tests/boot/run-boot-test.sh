@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot test (optional, not part of `make test`): boots a real Debian bookworm
 # under qemu/KVM, where systemd as PID 1 starts sock464.service from the
-# installed unit, and probe.service, with the drop-in `sock464ctl dropin
+# Debian package (make deb, dpkg -i), and probe.service, with the drop-in `sock464ctl dropin
 # probe.service` prints, reaches the IPv4 literal 198.51.100.10:8080 over
 # IPv6 (2001:db8:64::c633:640a, on the guest's lo). See docs/boot-test.md.
 #
@@ -113,12 +113,17 @@ else
 	say "reusing $BASE"
 fi
 
-# --- this tree, installed into a copy of the base --------------------------------
-say "make && make install DESTDIR=$STAGE PREFIX=/usr"
-make -s -C "$ROOT" all >&2 || fail "make"
+# --- this tree's Debian package, installed into a copy of the base ----------------
+# dpkg -i in the guest's root: the package's postinst enables sock464.service
+# (it cannot start it: no systemd runs in the chroot); checked below.
+say "make deb DEB_DIR=$CACHE/deb, then dpkg -i in $STAGE"
+DEB_BUILD_OPTIONS=nocheck make -s -C "$ROOT" deb DEB_DIR="$CACHE/deb" >&2 || fail "make deb (log: $CACHE/deb/build.log)"
+DEB=$(ls "$CACHE"/deb/sock464_*_amd64.deb)
 rm -rf "$STAGE"
 cp -a "$BASE" "$STAGE"
-make -s -C "$ROOT" install DESTDIR="$STAGE" PREFIX=/usr >/dev/null || fail "make install"
+cp "$DEB" "$STAGE/tmp/sock464.deb"
+chroot "$STAGE" dpkg -i /tmp/sock464.deb >&2 || fail "dpkg -i ${DEB##*/} in the guest"
+rm "$STAGE/tmp/sock464.deb"
 
 G=$HERE/guest
 install -d "$STAGE/usr/local/lib/sock464-boot"
@@ -144,7 +149,7 @@ mount -t proc proc "$STAGE/proc"
 trap 'mountpoint -q "$STAGE/proc" && umount "$STAGE/proc"' EXIT
 chroot "$STAGE" /usr/sbin/sock464ctl dropin probe.service >"$STAGE/etc/systemd/system/probe.service.d/sock464.conf" ||
 	fail "sock464ctl dropin in the guest"
-chroot "$STAGE" systemctl enable sock464.service server.service probe.service report.service >/dev/null 2>&1 ||
+chroot "$STAGE" systemctl enable server.service probe.service report.service >/dev/null 2>&1 ||
 	fail "systemctl enable in the guest"
 chroot "$STAGE" systemctl mask serial-getty@ttyS0.service getty@tty1.service >/dev/null 2>&1 || true
 umount "$STAGE/proc"
@@ -153,7 +158,7 @@ grep -q '^ExecStartPre=-+/usr/sbin/sock464ctl attach --self --hooks complement$'
 	"$STAGE/etc/systemd/system/probe.service.d/sock464.conf" ||
 	fail "the drop-in does not run /usr/sbin/sock464ctl"
 [ -L "$STAGE/etc/systemd/system/multi-user.target.wants/sock464.service" ] ||
-	fail "sock464.service not enabled"
+	fail "sock464.service not enabled by the package"
 
 KERNEL=$(ls "$STAGE"/boot/vmlinuz-* | sort -V | tail -n1)
 INITRD=$STAGE/boot/initrd.img-${KERNEL##*/vmlinuz-}

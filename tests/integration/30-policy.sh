@@ -228,8 +228,11 @@ wait_for "[[ \$(status_get policy.default_route) == true ]]" 5 ||
 	t_fail "status does not show the default route: $(ctl | grep policy)"
 t_log "default route mirrored after $(( (${EPOCHREALTIME/[.,]/} - ${t0/[.,]/}) / 1000 )) ms"
 snap
-assert_contains "$(cat "$DLOG")" "IPv4 default route present: the host is dual-stack; nothing is translated" &&
+# As with another CLAT's (NetworkManager's) route: the log and the status name the device.
+assert_contains "$(cat "$DLOG")" "native IPv4 default route via $IF_C: nothing translated" &&
 	assert_match "$(ctl)" "policy: 0 include/exclude rules, [1-9][0-9]* IPv4 routes mirrored, IPv4 default route yes" &&
+	assert_contains "$(ctl)" $'\n'"native IPv4 default route via $IF_C: nothing translated"$'\n' "status" &&
+	assert_eq "\"$IF_C\"" "$(status_get policy.default_route_dev)" "default_route_dev" &&
 	expect_native 4 "$SERVER4" 9001 &&
 	expect_native 6 "::ffff:$SERVER4" 9001 &&
 	expect_native 4 "$SERVER4_ALT" 9001 &&
@@ -249,6 +252,8 @@ wait_for "[[ \$(status_get policy.default_route) == false ]]" 5 ||
 	t_fail "status still shows a default route: $(ctl | grep policy)"
 snap
 assert_contains "$(cat "$DLOG")" "no IPv4 default route: translating destinations without a native route" &&
+	assert_not_contains "$(ctl)" "native IPv4 default route via" "status" &&
+	assert_eq null "$(status_get policy.default_route_dev)" "default_route_dev" &&
 	expect_translated 4 "$SERVER4" 9001 &&
 	expect_translated 6 "::ffff:$SERVER4" 9001 &&
 	assert_moved relay_tcp==1 native6==1 pass_native_route==0
