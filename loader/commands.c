@@ -40,6 +40,10 @@ static int attach(struct daemon *d, char *args, FILE *out)
 			return CONTROL_CLOSE;
 		}
 	err = hooks_attach(&d->hooks, path, set);
+	if (err == -EEXIST || err == -EBUSY) {
+		fprintf(out, "error: %s\n", d->hooks.refused);
+		return CONTROL_CLOSE;
+	}
 	if (err) {
 		fprintf(out, "error: attaching to %s failed: %s\n", path, strerror(-err));
 		return CONTROL_CLOSE;

@@ -302,7 +302,8 @@ int container_serve(struct daemon *d, const char *name, int pid,
 	err = hooks_attach(&d->hooks, c->cgroup, HOOKS_ALL);
 	if (err) {
 		fprintf(out, "error: container %s: attaching to %s failed: %s\n", name,
-			c->cgroup, strerror(-err));
+			c->cgroup, err == -EEXIST || err == -EBUSY ? d->hooks.refused :
+			strerror(-err));
 		if (ns && !--ns->refs) {
 			struct netns_svc **pp = &d->namespaces;
 

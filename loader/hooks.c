@@ -183,6 +183,139 @@ int hooks_open_cgroup(const char *path)
 	return -ENOTDIR;
 }
 
+/* Deepest cgroup tree walked; deeper ancestors are not compared. */
+#define CGROUP_MAX_DEPTH 64
+
+/*
+ * The id of the cgroup open as @fd (cgroup v2 ids are inode numbers) and
+ * those of its ancestors up to the root of its cgroup v2 mount, found by
+ * following "..", so that no spelling of the path matters.  Returns how
+ * many ids were written to @ids (@ids[0] is @fd's own), or -errno.
+ */
+static int cgroup_chain(int fd, __u64 *ids, unsigned int max)
+{
+	struct stat st, up;
+	unsigned int n = 0;
+	int cur = fd, next;
+
+	if (fstat(fd, &st))
+		return -errno;
+	ids[n++] = st.st_ino;
+	while (n < max) {
+		next = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cur != fd)
+			close(cur);
+		if (next < 0)
+			return -errno;
+		cur = next;
+		if (fstat(cur, &up) || up.st_dev != st.st_dev || up.st_ino == st.st_ino)
+			break;	/* left the cgroup v2 mount, or at its root */
+		ids[n++] = up.st_ino;
+		st = up;
+	}
+	if (cur != fd)
+		close(cur);
+	return n;
+}
+
+static int id_in(__u64 id, const __u64 *ids, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * How the cgroup @a (ids[0] and ancestors) relates to @b: 0 unrelated,
+ * -EEXIST the same, -EBUSY one below the other.  @why says which.
+ */
+static int cgroup_relation(const char *a, const __u64 *aids, unsigned int an,
+			   const char *b, const __u64 *bids, unsigned int bn,
+			   char *why, size_t len)
+{
+	if (aids[0] == bids[0]) {
+		snprintf(why, len, "%s is the cgroup %s (the same directory)", a, b);
+		return -EEXIST;
+	}
+	if (id_in(bids[0], aids + 1, an - 1)) {
+		snprintf(why, len, "%s is below %s, which is served: the hooks would run "
+			 "twice for its sockets (%s's already serve it)", a, b, b);
+		return -EBUSY;
+	}
+	if (id_in(aids[0], bids + 1, bn - 1)) {
+		snprintf(why, len, "%s is above %s, which is served: the hooks would run "
+			 "twice for its sockets (detach %s first)", a, b, b);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int hooks_check_cgroups(char *paths, size_t stride, unsigned int *n)
+{
+	static __u64 ids[HOOKS_MAX_CGROUPS][CGROUP_MAX_DEPTH];
+	int nids[HOOKS_MAX_CGROUPS];
+	unsigned int i, j, kept = 0;
+	char why[2048];
+	int fd, err;
+
+	for (i = 0; i < *n && i < HOOKS_MAX_CGROUPS; i++) {
+		char *path = paths + i * stride;
+
+		fd = hooks_open_cgroup(path);
+		if (fd < 0)
+			return fd;
+		nids[kept] = cgroup_chain(fd, ids[kept], CGROUP_MAX_DEPTH);
+		close(fd);
+		if (nids[kept] < 0) {
+			log_err("--cgroup %s: %s", path, strerror(-nids[kept]));
+			return nids[kept];
+		}
+		for (j = 0, err = 0; j < kept && !err; j++)
+			err = cgroup_relation(path, ids[kept], nids[kept], paths + j * stride,
+					      ids[j], nids[j], why, sizeof(why));
+		if (err == -EEXIST) {
+			log_warn("--cgroup %s: served once", why);
+			continue;
+		}
+		if (err) {
+			log_err("--cgroup %s", why);
+			return err;
+		}
+		if (kept != i)
+			memmove(paths + kept * stride, path, stride);
+		kept++;
+	}
+	*n = kept;
+	return 0;
+}
+
+/* Is the cgroup open as @fd (ids in @ids) one we may attach to?  0, or -errno with h->refused. */
+static int cgroup_conflict(struct hooks *h, const char *path, const __u64 *ids, int n)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < h->ncgroups; i++) {
+		const struct hooks_cgroup *cg = &h->cgroups[i];
+		__u64 bids[CGROUP_MAX_DEPTH];
+		unsigned int bn = cg->nup + 1 < CGROUP_MAX_DEPTH ? cg->nup + 1 : CGROUP_MAX_DEPTH;
+
+		bids[0] = cg->id;
+		memcpy(bids + 1, cg->up, (bn - 1) * sizeof(*bids));
+		err = cgroup_relation(path, ids, n, cg->path, bids, bn,
+				      h->refused, sizeof(h->refused));
+		if (err == -EEXIST)
+			snprintf(h->refused + strlen(h->refused),
+				 sizeof(h->refused) - strlen(h->refused), ", served already");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static void cgroup_detach(struct hooks_cgroup *cg)
 {
 	unsigned int j;
@@ -190,14 +323,16 @@ static void cgroup_detach(struct hooks_cgroup *cg)
 	for (j = 0; j < cg->nlinks; j++)
 		bpf_link__destroy(cg->links[j]);
 	free(cg->path);
+	free(cg->up);
 	memset(cg, 0, sizeof(*cg));
 }
 
 int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 {
+	__u64 ids[CGROUP_MAX_DEPTH];
 	struct hooks_cgroup *cg;
 	struct bpf_program *prog;
-	int fd, err = 0;
+	int fd, nids, err = 0;
 
 	if (h->ncgroups == HOOKS_MAX_CGROUPS) {
 		log_err("--cgroup %s: at most %d cgroups can be served", path,
@@ -207,9 +342,24 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 	fd = hooks_open_cgroup(path);
 	if (fd < 0)
 		return fd;
+	nids = cgroup_chain(fd, ids, CGROUP_MAX_DEPTH);
+	err = nids < 0 ? nids : cgroup_conflict(h, path, ids, nids);
+	if (err) {
+		if (nids < 0)
+			snprintf(h->refused, sizeof(h->refused), "%s: %s", path, strerror(-err));
+		log_err("--cgroup %s", h->refused);
+		close(fd);
+		return err;
+	}
 	cg = &h->cgroups[h->ncgroups++];
 	memset(cg, 0, sizeof(*cg));
 	cg->path = strdup(path);
+	cg->id = ids[0];
+	cg->up = malloc(nids * sizeof(*ids));
+	if (cg->up) {
+		memcpy(cg->up, ids + 1, (nids - 1) * sizeof(*ids));
+		cg->nup = nids - 1;
+	}
 
 	bpf_object__for_each_program(prog, h->skel->obj) {
 		struct bpf_link *link;
@@ -238,19 +388,35 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 	return err;
 }
 
-int hooks_detach(struct hooks *h, const char *path)
+/* The index of the served cgroup @path names (as spelt, or by id), or -1. */
+static int served_index(const struct hooks *h, const char *path)
 {
+	struct statfs sfs;
+	struct stat st;
 	unsigned int i;
 
 	for (i = 0; i < h->ncgroups; i++)
-		if (!strcmp(h->cgroups[i].path, path)) {
-			cgroup_detach(&h->cgroups[i]);
-			h->cgroups[i] = h->cgroups[--h->ncgroups];
-			/* the last slot was moved, not freed: forget it there */
-			memset(&h->cgroups[h->ncgroups], 0, sizeof(h->cgroups[0]));
-			return 0;
-		}
-	return -ENOENT;
+		if (!strcmp(h->cgroups[i].path, path))
+			return i;
+	if (stat(path, &st) || statfs(path, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -1;
+	for (i = 0; i < h->ncgroups; i++)
+		if (h->cgroups[i].id == st.st_ino)
+			return i;
+	return -1;
+}
+
+int hooks_detach(struct hooks *h, const char *path)
+{
+	int i = served_index(h, path);
+
+	if (i < 0)
+		return -ENOENT;
+	cgroup_detach(&h->cgroups[i]);
+	h->cgroups[i] = h->cgroups[--h->ncgroups];
+	/* the last slot was moved, not freed: forget it there */
+	memset(&h->cgroups[h->ncgroups], 0, sizeof(h->cgroups[0]));
+	return 0;
 }
 
 void hooks_prune(struct hooks *h)

@@ -222,19 +222,13 @@ static void raise_fd_limit(struct options *o)
 	o->max_conns = fit;
 }
 
-/* Every --cgroup must be a cgroup v2 directory before anything is loaded. */
-static int check_cgroups(const struct options *o)
+/*
+ * Every --cgroup must be a cgroup v2 directory before anything is loaded;
+ * one cgroup spelt twice is served once, nested ones are refused.
+ */
+static int check_cgroups(struct options *o)
 {
-	unsigned int i;
-	int fd;
-
-	for (i = 0; i < o->ncgroups; i++) {
-		fd = hooks_open_cgroup(o->cgroups[i]);
-		if (fd < 0)
-			return fd;
-		close(fd);
-	}
-	return 0;
+	return hooks_check_cgroups(o->cgroups[0], sizeof(o->cgroups[0]), &o->ncgroups);
 }
 
 /*
