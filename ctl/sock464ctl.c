@@ -41,7 +41,7 @@ static const char usage_text[] =
 "  --control PATH          the daemon's control socket (default " CONTROL_DEFAULT_PATH ")\n"
 "\n"
 "Exit status: 0; 1 when the daemon answered with an error; 2 for bad usage;\n"
-"3 when the daemon cannot be reached.\n"
+"3 when the daemon cannot be reached or gives no answer.\n"
 "\n"
 "Examples:\n"
 "  sock464ctl status --json\n"
@@ -107,25 +107,31 @@ static int dial(const char *path)
 	return fd;
 }
 
+/* How long a request other than trace waits for the daemon's answer. */
+#define ANSWER_TIMEOUT_S 10
+
 /*
  * Send @request and copy the answer to stdout (an "error:" answer to
  * stderr, exit 1); with @max_lines or @timeout_s, stop after that many
- * lines or seconds (for trace).
+ * lines or seconds (for trace).  A request other than trace that gets no
+ * answer at all (the daemon hung up, or said nothing in ANSWER_TIMEOUT_S)
+ * is an error too (exit 3): never exit 0 with nothing.
  */
 static int request(const char *path, const char *req, long max_lines, long timeout_s)
 {
 	char buf[4096];
-	int fd = dial(path), errors = 0, first = 1;
+	int fd = dial(path), errors = 0, first = 1, trace = !strncmp(req, "trace", 5);
+	int sent_errno = 0;
 	long lines = 0;
-	time_t end = timeout_s ? time(NULL) + timeout_s : 0;
+	time_t end = timeout_s ? time(NULL) + timeout_s :
+		     trace ? 0 : time(NULL) + ANSWER_TIMEOUT_S;
 	ssize_t n, i;
 
 	if (fd < 0)
 		return 3;
-	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		fprintf(stderr, "sock464ctl: sending to %s: %s\n", path, strerror(errno));
-		return 3;
-	}
+	/* A daemon that refuses at once (too many clients) hangs up: read why. */
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
+		sent_errno = errno;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int wait = end ? (int)((end - time(NULL)) * 1000) : -1;
@@ -146,6 +152,12 @@ static int request(const char *path, const char *req, long max_lines, long timeo
 				goto done;
 		}
 		fflush(stdout);
+	}
+	if (first && (!trace || sent_errno)) {
+		fprintf(stderr, "sock464ctl: no answer from sock464-load at %s%s%s\n", path,
+			sent_errno ? ": sending the request: " : "",
+			sent_errno ? strerror(sent_errno) : "");
+		errors = 3;
 	}
 done:
 	close(fd);
