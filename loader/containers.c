@@ -131,7 +131,7 @@ static void container_resolvers(int pid, char *out, size_t len)
 /* Start serving the namespace @nsfd (consumed) with @cookie. */
 static struct netns_svc *netns_svc_new(struct daemon *d, int nsfd, uint64_t cookie,
 				       const char *name, const struct pref64 *prefix,
-				       int pid, FILE *out)
+				       int pid, const char *dns, FILE *out)
 {
 	char servers[512];
 	struct netns_svc *ns = calloc(1, sizeof(*ns));
@@ -183,7 +183,10 @@ static struct netns_svc *netns_svc_new(struct daemon *d, int nsfd, uint64_t cook
 	} else {
 		if (!d->opt.no_ra && ra_listen_start(&ns->ra, &d->loop, &ns->disc, nsfd))
 			log_warn("container %s: no RA discovery", name);
-		container_resolvers(pid, servers, sizeof(servers));
+		if (dns)	/* from the bundle: /proc/PID/root is not its root yet */
+			snprintf(servers, sizeof(servers), "%s", dns);
+		else
+			container_resolvers(pid, servers, sizeof(servers));
 		if (d->opt.no_dns64)
 			;
 		else if (!servers[0])
@@ -234,7 +237,7 @@ static void container_cgroup(int pid, const char *given, char *out, size_t len)
 }
 
 int container_serve(struct daemon *d, const char *name, int pid,
-		    const char *cgroup, const char *prefix, FILE *out)
+		    const char *cgroup, const char *prefix, const char *dns, FILE *out)
 {
 	struct netns_svc *ns = NULL;
 	struct container *c;
@@ -290,7 +293,7 @@ int container_serve(struct daemon *d, const char *name, int pid,
 				log_warn("container %s: its namespace is served already; "
 					 "prefix %s not applied", name, prefix);
 		} else {
-			ns = netns_svc_new(d, nsfd, cookie, name, prefix ? &p : NULL, pid, out);
+			ns = netns_svc_new(d, nsfd, cookie, name, prefix ? &p : NULL, pid, dns, out);
 			if (!ns) {
 				free(c);
 				return -EIO;
