@@ -30,7 +30,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
-LDLIBS := -lbpf -lelf -lz -lcares -lmnl
+LDLIBS := -lbpf -lelf -lz -lcares -lmnl -lcap-ng -lseccomp
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
 PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c)

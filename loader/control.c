@@ -314,11 +314,19 @@ static void unlink_own(const struct control *c)
 {
 	struct stat st;
 
-	if (lstat(c->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    st.st_dev == c->dev && st.st_ino == c->ino)
-		unlink(c->path);
-	else
+	if (lstat(c->path, &st)) {
+		if (errno != ENOENT)
+			log_warn("control socket %s: cannot check it: %s (the next start "
+				 "replaces it)", c->path, strerror(errno));
+		return;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != c->dev || st.st_ino != c->ino) {
 		log_warn("control socket %s: no longer ours there: not removing it", c->path);
+		return;
+	}
+	if (unlink(c->path))
+		log_warn("control socket %s: removing it failed: %s (the next start "
+			 "replaces it)", c->path, strerror(errno));
 }
 
 void control_stop(struct control *c)

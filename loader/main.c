@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netns.h"
 #include "notify.h"
+#include "privs.h"
 
 /* Descriptors per relayed connection: two sockets, two pipes. */
 #define FDS_PER_CONN 6
@@ -60,6 +61,8 @@ static const char usage_text[] =
 "      --control PATH        the control socket (default /run/sock464/control)\n"
 "      --pin DIR             pin the programs and maps in bpffs DIR (such as\n"
 "                            /sys/fs/bpf/sock464), for systemd's BPFProgram=\n"
+"      --user NAME           once started, run as user NAME (with only the\n"
+"                            capabilities it still needs; see sock464-load(8))\n"
 "      --max-connections N   relayed TCP connections open at once (default 16384)\n"
 "      --max-udp-flows N     relayed UDP flows (application socket and\n"
 "                            destination) open at once (default 4096)\n"
@@ -102,6 +105,7 @@ static const struct option longopts[] = {
 	{ "container-fallback", required_argument, NULL, 0 },
 	{ "control", required_argument, NULL, 0 },
 	{ "pin", required_argument, NULL, 0 },
+	{ "user", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
 	{ "max-udp-flows", required_argument, NULL, 0 },
 	{ "udp-idle-timeout", required_argument, NULL, 0 },
@@ -486,9 +490,10 @@ static void reload(struct daemon *d)
 	    strcmp(n.dns64_servers, o->dns64_servers) || n.no_ra != o->no_ra ||
 	    n.no_dns64 != o->no_dns64 || n.ninterfaces != o->ninterfaces ||
 	    memcmp(n.interfaces, o->interfaces, sizeof(n.interfaces)) ||
-	    n.max_conns != o->max_conns || n.max_udp_flows != o->max_udp_flows)
+	    n.max_conns != o->max_conns || n.max_udp_flows != o->max_udp_flows ||
+	    strcmp(n.user, o->user))
 		log_warn("changes to pref64 auto/static, control, dns64-server, no-ra, "
-			 "no-dns64, interface and the limits take effect after a restart");
+			 "no-dns64, interface, user and the limits take effect after a restart");
 	for (i = 0; i < o->ncgroups; i++)
 		if (!cgroup_listed(&n, o->cgroups[i]) && !hooks_detach(&d->hooks, o->cgroups[i]))
 			log_info("no longer serving cgroup %s", o->cgroups[i]);
@@ -672,6 +677,9 @@ int main(int argc, char **argv)
 			goto out;
 		log_info("serving cgroup %s", d.opt.cgroups[i]);
 	}
+	err = privs_drop(d.opt.user);	/* loaded and attached: keep only what is used */
+	if (err)
+		goto out;
 	log_info("TCP relay on 127.46.0.1:%u, UDP relay on 127.46.0.0/16 port %u",
 		 ntohs(d.relay.port), ntohs(d.udp.port));
 	/* Hooks attached, and a prefix known or its discovery started. */

@@ -212,6 +212,8 @@ int options_set(struct options *o, const char *key, const char *value,
 		return copy_str(o->control, sizeof(o->control), value, "the path", why, whylen);
 	if (!strcmp(key, "pin"))
 		return copy_str(o->pin, sizeof(o->pin), value, "the directory", why, whylen);
+	if (!strcmp(key, "user"))
+		return copy_str(o->user, sizeof(o->user), value, "the user name", why, whylen);
 	if (!strcmp(key, "max-connections")) {
 		o->max_conns_set = true;
 		return parse_uint(value, 1, 1 << 20, &o->max_conns, why, whylen);

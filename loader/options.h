@@ -51,6 +51,7 @@ struct options {
 	bool no_ra, no_dns64;
 	char control[108];
 	char pin[256];			/* bpffs directory; "" for no pinning */
+	char user[64];			/* run as this user once started; "" root */
 	unsigned int max_conns;
 	bool max_conns_set;
 	unsigned int max_udp_flows;
