@@ -33,7 +33,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra 
 LDLIBS := -lbpf -lelf -lz -lcares -lmnl -lcap-ng -lseccomp
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
-PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c)
+PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c \
+	loader/cgroup_id.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)

@@ -10,8 +10,10 @@
 
 /*
  * Log a line caused by news from the network: limited per sender (d->from,
- * "fe80::1 on eth0", while its news is learned) or, for the choice made
- * after it, per discovery; static news is never limited.
+ * "RAs from fe80::1 on eth0", while its news is learned) or, for the choice
+ * made after it, per discovery; static news is never limited.  DNS64
+ * answers come only in reply to the daemon's own paced queries (TTL, at
+ * least 4 s, backoff): only their warnings are limited, never a change.
  */
 static void __attribute__((format(printf, 3, 4)))
 dlog(const struct discovery *d, enum log_level level, const char *fmt, ...)
@@ -22,7 +24,7 @@ dlog(const struct discovery *d, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (!d->from) {
+	if (!d->from || (d->replies && level != LOG_WARN)) {
 		log_msg(level, "%s", line);
 		return;
 	}
@@ -216,9 +218,11 @@ void discovery_dns64_answer(struct discovery *d, const struct pref64 *p,
 	unsigned int i;
 
 	d->from = "DNS64 answers";
+	d->replies = true;
 	for (i = 0; i < n; i++)
 		learn_one(d, &p[i], PREF64_DNS64, 0, ttl_s, now);
 	pref64_set_forget_older(&d->set, PREF64_DNS64, now, log_dropped, d);
 	d->from = NULL;
+	d->replies = false;
 	reselect_soon(d);
 }

@@ -19,6 +19,7 @@ struct discovery {
 	char label[160];			/* "" or "container NAME: ", for logs */
 	bool have_best;
 	const char *from;			/* who sent the news being learned */
+	bool replies;				/* it answers our queries (DNS64) */
 	/* Called with the prefix to use, or NULL when none is known. */
 	void (*publish)(const struct pref64 *p, void *arg);
 	void *arg;

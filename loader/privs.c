@@ -15,13 +15,15 @@
 
 static const int kept[] = {
 	CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE,
+	CAP_SETUID,
 };
 
 /*
  * System calls the daemon never makes once running, refused with EPERM:
  * what an attacker in control of it would want (a shell, mounts, modules,
  * another process's memory, the clock, keys, new namespaces, a new
- * identity).  An allow-list would break on every libc or c-ares change.
+ * identity; setfsuid() stays, for the relays' upstream sockets).  An
+ * allow-list would break on every libc or c-ares change.
  */
 static const char *const denied[] = {
 	"execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
@@ -32,7 +34,7 @@ static const char *const denied[] = {
 	"clock_adjtime", "adjtimex", "sethostname", "setdomainname", "iopl", "ioperm",
 	"keyctl", "add_key", "request_key", "userfaultfd", "personality", "quotactl",
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
-	"setfsuid", "setfsgid", "setgroups", "capset", "name_to_handle_at",
+	"setfsgid", "setgroups", "capset", "name_to_handle_at",
 	"open_by_handle_at", "lookup_dcookie", "vhangup", "syslog",
 };
 
@@ -124,7 +126,7 @@ int privs_drop(const char *user)
 		return err;
 	}
 	log_info("privileges dropped: running as uid %u with CAP_BPF, CAP_PERFMON, "
-		 "CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE; NoNewPrivs, "
-		 "seccomp", (unsigned int)geteuid());
+		 "CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_SETUID; "
+		 "NoNewPrivs, seccomp", (unsigned int)geteuid());
 	return 0;
 }

@@ -22,8 +22,12 @@
  *   CAP_SYS_ADMIN          setns() into containers' network namespaces
  *   CAP_SYS_PTRACE         opening /proc/PID/ns/net and /proc/PID/root of
  *                          containers' processes
+ *   CAP_SETUID             setfsuid(): the relays create their upstream
+ *                          sockets under the application's uid, so that a
+ *                          firewall rule by uid matches (issue 13, i13a);
+ *                          setuid() and the like are refused by seccomp
  * Dropped: everything else, CAP_SYS_RESOURCE (the open-file limit is
- * raised before), CAP_SETUID/CAP_SETGID (after --user), CAP_DAC_OVERRIDE.
+ * raised before), CAP_SETGID (after --user), CAP_DAC_OVERRIDE.
  */
 
 /*

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 13 (finding 10): least privilege without systemd.  Started by hand
 # as root with every capability, the running daemon keeps only CAP_BPF,
-# CAP_PERFMON, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN and CAP_SYS_PTRACE,
-# with NoNewPrivs and a seccomp filter (read from /proc/PID/status), and
+# CAP_PERFMON, CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SYS_PTRACE and
+# CAP_SETUID (setfsuid for the relays' upstream sockets), with NoNewPrivs and a seccomp filter (read from /proc/PID/status), and
 # still translates: its own cgroup, a cgroup attached later, a container
 # served later, a SIGHUP.  With --user nobody the same, as uid 65534 with
 # those capabilities ambient.  A "server" listens on the address the prefix
@@ -43,9 +43,9 @@ cg_create ct CG_CT
 # The config file as a real one is: readable by all (--user reads it on SIGHUP).
 chmod 0711 "$T_TMP" && echo "cgroup $CG" >"$T_TMP/conf" && chmod 0644 "$T_TMP/conf"
 
-# The set kept: CAP_NET_ADMIN 12, CAP_NET_RAW 13, CAP_SYS_PTRACE 19,
-# CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39.
-KEPT=$(printf '%016x' $(((1 << 12) | (1 << 13) | (1 << 19) | (1 << 21) | (1 << 38) | (1 << 39))))
+# The set kept: CAP_SETUID 7, CAP_NET_ADMIN 12, CAP_NET_RAW 13,
+# CAP_SYS_PTRACE 19, CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39.
+KEPT=$(printf '%016x' $(((1 << 7) | (1 << 12) | (1 << 13) | (1 << 19) | (1 << 21) | (1 << 38) | (1 << 39))))
 
 start_daemon() {
 	start_bg DAEMON nsenter_net "$NS" "$LOAD" -f "$T_TMP/conf" --control "$T_TMP/control" \
