@@ -34,7 +34,7 @@ LDLIBS := -lbpf -lelf -lz -lcares -lmnl -lcap-ng -lseccomp
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
 PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c \
-	loader/cgroup_id.c)
+	loader/policy.c loader/config.c loader/sw.c loader/cgroup_id.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
@@ -79,13 +79,16 @@ $(BUILD)/sock464-load: $(DAEMON_OBJS) $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/sock464ctl: ctl/sock464ctl.c loader/control.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+# The clients share loader/client.c (control socket, cgroup paths) with the daemon.
+CLIENT_SRCS := loader/client.c loader/client.h loader/protocol.h
 
-$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c loader/control.h | $(BUILD)
+$(BUILD)/sock464ctl: ctl/sock464ctl.c $(CLIENT_SRCS) | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -ljson-c -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) -o $@
+
+$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c $(CLIENT_SRCS) loader/prefix.c loader/prefix.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) -ljson-c -o $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)
 	$(call msg,CC,$@)

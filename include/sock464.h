@@ -156,25 +156,53 @@ struct sock464_pending {
 	__u16 pad;
 };
 
-/* Per-CPU counters, one per decision the hooks make. */
+/*
+ * Per-CPU counters, one per decision the hooks make, written once here:
+ * X(ID, name, flags, trace) gives SOCK464_CNT_ID, the name status and
+ * trace show, SOCK464_CNTF_* and the words of a trace line ("" for the
+ * name).  Add a counter by adding a line; every list follows.
+ */
+#define SOCK464_CNTF_DECISION	0x1	/* a decision: counted per cgroup too */
+#define SOCK464_CNTF_TRANSLATED	0x2	/* sent somewhere: trace shows where */
+
+#define SOCK464_COUNTERS(X)						\
+	/* AF_INET TCP connect sent to the relay */				\
+	X(RELAY_TCP, "relay_tcp", 3, "relay")					\
+	/* ::ffff: connect rewritten to PREF64 */				\
+	X(NATIVE6, "native6", 3, "native")					\
+	/* destination that is never translated */				\
+	X(PASS_RESERVED, "pass_reserved", 1, "pass reserved")			\
+	/* socket the translator must not touch */				\
+	X(PASS_IGNORED, "pass_ignored", 1, "")					\
+	/* netns not served by a running relay */				\
+	X(REFUSE_NO_RELAY, "refuse_no_relay", 1, "refused no-relay ENETUNREACH") \
+	/* no PREF64 known */							\
+	X(REFUSE_NO_PREFIX, "refuse_no_prefix", 1, "refused no-prefix ENETUNREACH") \
+	/* getpeername/recvmsg showed the IPv4 peer */				\
+	X(PEER_SHOWN, "peer_shown", 0, "")					\
+	/* relayed connect whose state was missing */				\
+	X(PENDING_LOST, "pending_lost", 0, "")					\
+	/* AF_INET UDP datagram or connect sent to an alias */			\
+	X(RELAY_UDP, "relay_udp", 3, "relay")					\
+	/* every UDP alias in use: ENOBUFS */					\
+	X(REFUSE_NO_ALIAS, "refuse_no_alias", 1, "refused no-alias ENOBUFS")	\
+	/* an exclude rule: native */						\
+	X(PASS_EXCLUDED, "pass_excluded", 1, "pass excluded")			\
+	/* an include rule: translated despite routes */			\
+	X(INCLUDED, "included", 0, "")						\
+	/* the namespace has an IPv4 route there */				\
+	X(PASS_NATIVE_ROUTE, "pass_native_route", 1, "pass native-route")	\
+	/* non-global IPv4 with 64:ff9b::/96 */					\
+	X(REFUSE_WKP, "refuse_wkp", 1, "refused wkp-strict ENETUNREACH")	\
+	/* netns without a relay, unserved-netns pass */			\
+	X(PASS_UNSERVED, "pass_unserved", 1, "")
+
+#define SOCK464_CNT_ENUM(id, name, flags, trace) SOCK464_CNT_##id,
 enum sock464_counter {
-	SOCK464_CNT_RELAY_TCP,		/* AF_INET TCP connect sent to the relay */
-	SOCK464_CNT_NATIVE6,		/* ::ffff: connect rewritten to PREF64 */
-	SOCK464_CNT_PASS_RESERVED,	/* destination that is never translated */
-	SOCK464_CNT_PASS_IGNORED,	/* socket the translator must not touch */
-	SOCK464_CNT_REFUSE_NO_RELAY,	/* netns not served by a running relay */
-	SOCK464_CNT_REFUSE_NO_PREFIX,	/* no PREF64 known */
-	SOCK464_CNT_PEER_SHOWN,		/* getpeername/recvmsg showed the IPv4 peer */
-	SOCK464_CNT_PENDING_LOST,	/* relayed connect whose state was missing */
-	SOCK464_CNT_RELAY_UDP,		/* AF_INET UDP datagram or connect sent to an alias */
-	SOCK464_CNT_REFUSE_NO_ALIAS,	/* every UDP alias in use: ENOBUFS */
-	SOCK464_CNT_PASS_EXCLUDED,	/* an exclude rule: native */
-	SOCK464_CNT_INCLUDED,		/* an include rule: translated despite routes */
-	SOCK464_CNT_PASS_NATIVE_ROUTE,	/* the namespace has an IPv4 route there */
-	SOCK464_CNT_REFUSE_WKP,		/* non-global IPv4 with 64:ff9b::/96 */
-	SOCK464_CNT_PASS_UNSERVED,	/* netns without a relay, unserved-netns pass */
+	SOCK464_COUNTERS(SOCK464_CNT_ENUM)
 	SOCK464_CNT_MAX
 };
+#undef SOCK464_CNT_ENUM
 
 struct sock464_cg_counters {
 	__u64 c[SOCK464_CNT_MAX];
@@ -199,25 +227,6 @@ struct sock464_event {
 	__u8  dst6[16];		/* where it went, when translated */
 	char  comm[16];
 };
-
-/* Names for the counters, in enum order (user space only). */
-#define SOCK464_COUNTER_NAMES {		\
-	"relay_tcp",			\
-	"native6",			\
-	"pass_reserved",		\
-	"pass_ignored",			\
-	"refuse_no_relay",		\
-	"refuse_no_prefix",		\
-	"peer_shown",			\
-	"pending_lost",			\
-	"relay_udp",			\
-	"refuse_no_alias",		\
-	"pass_excluded",		\
-	"included",			\
-	"pass_native_route",		\
-	"refuse_wkp",			\
-	"pass_unserved",		\
-}
 
 /*
  * Destinations that are never translated: 0.0.0.0/8, 127.0.0.0/8,

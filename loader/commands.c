@@ -30,7 +30,7 @@ static int attach(struct daemon *d, char *args, FILE *out)
 	unsigned int i;
 	int err;
 
-	if (!path || (what && strcmp(what, "complement")) || strtok(NULL, " ")) {
+	if (!path || (what && strcmp(what, ARG_COMPLEMENT)) || strtok(NULL, " ")) {
 		fprintf(out, "error: usage: attach PATH [complement]\n");
 		return CONTROL_CLOSE;
 	}
@@ -97,8 +97,8 @@ static int serve(struct daemon *d, char *args, FILE *out)
 	long n;
 
 	while ((tok = strtok(NULL, " "))) {
-		if (!strncmp(tok, "dns=", 4) && !dns)
-			dns = tok + 4;
+		if (!strncmp(tok, ARG_DNS, strlen(ARG_DNS)) && !dns)
+			dns = tok + strlen(ARG_DNS);
 		else if (!prefix && !dns)
 			prefix = tok;
 		else
@@ -119,7 +119,7 @@ static int serve(struct daemon *d, char *args, FILE *out)
 int daemon_request(const char *request, FILE *out, bool *json, void *arg)
 {
 	struct daemon *d = arg;
-	char buf[1024];
+	char buf[CONTROL_LINE_MAX];
 	char *verb, *args;
 	int err;
 
@@ -131,30 +131,28 @@ int daemon_request(const char *request, FILE *out, bool *json, void *arg)
 	else
 		args = buf + strlen(buf);
 
-	if (!strcmp(verb, "status") && (!*args || !strcmp(args, "json"))) {
+	if (!strcmp(verb, VERB_STATUS) && (!*args || !strcmp(args, ARG_JSON))) {
 		err = status_write(d, out, *args);
 		return err ? err : CONTROL_CLOSE;
 	}
-	if (!strcmp(verb, "attach"))
+	if (!strcmp(verb, VERB_ATTACH))
 		return attach(d, args, out);
-	if (!strcmp(verb, "detach"))
+	if (!strcmp(verb, VERB_DETACH))
 		return detach(d, args, out);
-	if (!strcmp(verb, "serve-container"))
+	if (!strcmp(verb, VERB_SERVE))
 		return serve(d, args, out);
-	if (!strcmp(verb, "unserve-container")) {
+	if (!strcmp(verb, VERB_UNSERVE)) {
 		if (!*args || strchr(args, ' '))
 			fprintf(out, "error: usage: unserve-container NAME\n");
 		else
 			container_unserve(d, args, out);
 		return CONTROL_CLOSE;
 	}
-	if (!strcmp(verb, "trace") && (!*args || !strcmp(args, "json"))) {
+	if (!strcmp(verb, VERB_TRACE) && (!*args || !strcmp(args, ARG_JSON))) {
 		*json = *args;
 		return CONTROL_SUBSCRIBE;
 	}
-	fprintf(out, "error: unknown request '%s' (known: status [json], attach PATH "
-		"[complement], detach PATH, trace [json], serve-container NAME PID CGROUP "
-		"[PREFIX/LEN] [dns=ADDR,...], unserve-container NAME)\n", request);
+	fprintf(out, "error: unknown request '%s' (known: " PROTOCOL_USAGE ")\n", request);
 	return CONTROL_CLOSE;
 }
 

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "loop.h"
+#include "protocol.h"
 
-#define CONTROL_DEFAULT_PATH "/run/sock464/control"
 #define CONTROL_MAX_CLIENTS 64
 /* A client that has not sent its whole request line by then is dropped. */
 #define CONTROL_READ_TIMEOUT_MS 3000
@@ -25,7 +25,7 @@ struct control;
 struct control_client {
 	struct ev_source src;		/* fd -1: free slot */
 	struct control *ctl;
-	char line[1024];		/* one request; longer ones are refused */
+	char line[CONTROL_LINE_MAX];	/* one request; longer ones are refused */
 	size_t len;
 	uint64_t since_ms;		/* accepted at (loop_now_ms) */
 	bool subscribed;

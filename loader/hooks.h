@@ -46,10 +46,6 @@ int hooks_load(struct hooks *h, bool verbose, const char *pin_dir);
 enum hooks_set { HOOKS_ALL, HOOKS_COMPLEMENT };
 /* The attach type name of @prog's section ("connect4"), as systemd spells it. */
 const char *hooks_attach_name(const struct bpf_program *prog);
-/* 1 if systemd 252's BPFProgram= accepts this attach type name. */
-int hooks_systemd_can_attach(const char *name);
-/* Where cgroup v2 is mounted; "" if nowhere. */
-void hooks_cgroup2_mount(char *buf, size_t len);
 /* Open @path if it is a cgroup v2 directory; errors are logged. */
 int hooks_open_cgroup(const char *path);
 /*

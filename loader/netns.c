@@ -8,6 +8,10 @@
 #include "log.h"
 #include "netns.h"
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
 static int home_fd = -1;
 
 int netns_init(void)
@@ -43,4 +47,18 @@ int netns_socket(int nsfd, int domain, int type, int protocol)
 	netns_leave(nsfd);
 	errno = err;
 	return fd;
+}
+
+uint64_t netns_cookie(int nsfd)
+{
+	socklen_t len = sizeof(uint64_t);
+	uint64_t cookie = 0;
+	int fd = netns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+		cookie = 0;
+	close(fd);
+	return cookie;
 }

@@ -61,8 +61,37 @@ struct options {
 	bool wkp_strict;
 	bool pass_unserved;		/* unserved-netns pass */
 	bool container_fallback;	/* containers without a prefix use ours */
+	char data_path[16];		/* "auto", "relay" (loader/datapath.h) */
 	bool verbose;
 };
+
+/* One setting: a long option and config file key (options.c's table). */
+struct setting {
+	const char *name;
+	char short_opt;			/* 0: none */
+	bool has_arg;			/* false: a flag, yes on the command line */
+	unsigned int list;		/* the enum opt_list it adds to, or 0 */
+	bool restart;			/* SIGHUP cannot apply a change */
+	int (*parse)(struct options *o, const char *value, char *why, size_t whylen);
+	size_t off, size;		/* where it is kept in struct options */
+	long count_off;			/* a list: where its length is; -1: none */
+	size_t elem;			/* a list: the size of one element */
+};
+
+/* Every setting, ended by a NULL name. */
+extern const struct setting settings[];
+const struct setting *options_find(const char *key);
+/* Whether @s is the same in @a and @b; copy it from @src into @dst. */
+bool options_same(const struct setting *s, const struct options *a, const struct options *b);
+void options_copy(const struct setting *s, struct options *dst, const struct options *src);
+/*
+ * The settings that take a restart and differ between @running and @n:
+ * how many, and their names ("control, pin") in @names.
+ */
+size_t options_restart_changes(const struct options *running, const struct options *n,
+			       char *names, size_t len);
+/* Keep in @n the running values of the settings that take a restart. */
+void options_keep_restart(struct options *n, const struct options *running);
 
 void options_defaults(struct options *o);
 
@@ -85,10 +114,14 @@ unsigned int options_list_of(const char *key);
  */
 int options_parse_text(struct options *o, const char *text, const char *file,
 		       char *why, size_t whylen);
-/* Read and parse @path; -errno with @why on failure. */
+/* Read and parse @path, a regular file only; -errno with @why on failure. */
 int options_load(struct options *o, const char *path, char *why, size_t whylen);
 
-/* "exclude 192.0.2.0/24 port 53" back from a rule, for logs and status. */
+/* A whole number from @min to @max; -EINVAL with @why. */
+int options_parse_uint(const char *text, unsigned long min, unsigned long max,
+		       unsigned int *out, char *why, size_t whylen);
+
+/* "exclude 192.0.2.0/24 port 53" back from a rule (loader/policy.c). */
 char *policy_rule_format(const struct policy_rule *r, char *buf, size_t len);
 
 #endif

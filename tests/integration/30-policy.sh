@@ -540,6 +540,28 @@ tally pass_excluded
 tally relay_tcp
 t_pass
 
+t_begin "f: a SIGHUP that changes nothing warns of nothing; one that does names it"
+# The open-file limit lowers --max-connections at start-up: the same
+# settings read again are still no change.
+stop_daemon
+write_conf "cgroup $CG" "max-connections 1000000"
+soft=$(ulimit -Sn) hard=$(ulimit -Hn)
+ulimit -Sn 4096 && ulimit -Hn 4096
+start_daemon --config "$CONF" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" \
+	--no-ra --no-dns64
+started=$?
+ulimit -Hn "$hard" && ulimit -Sn "$soft"
+((started == 0)) || t_fail "daemon"
+assert_contains "$(cat "$DLOG")" "max-connections lowered" "start-up log"
+kill -HUP "$DAEMON"
+wait_for 5 grep -q 'settings applied' "$DLOG" || t_fail "no 'settings applied' line"
+assert_not_contains "$(cat "$DLOG")" "after a restart" "log after a SIGHUP that changed nothing"
+write_conf "cgroup $CG" "max-connections 1000000" "udp-idle-timeout 30" "dns64-server 2001:db8::53"
+kill -HUP "$DAEMON"
+wait_for 5 "[[ \$(grep -c 'settings applied' $DLOG) == 2 ]]" || t_fail "no second 'settings applied'"
+assert_contains "$(cat "$DLOG")" "changes to dns64-server take effect after a restart" "log"
+t_pass
+
 # ========================================== g: every decision counted
 # sum_counters DIR WANT N: the policy counters summed over the final
 # counters of the N daemons (DIR/counters.*.json) must equal WANT

@@ -202,8 +202,8 @@ static void test_nonglobal(void **state)
 /* Issue 13: the config file must be a regular file, and a FIFO never hangs. */
 static void test_not_regular(void **state)
 {
-	char dir[] = "/tmp/sock464-test-XXXXXX", fifo[64], why[256];
-	struct options o;
+	char dir[] = "/tmp/sock464-test-XXXXXX", fifo[64];
+	static struct options o;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -220,6 +220,71 @@ static void test_not_regular(void **state)
 	rmdir(dir);
 }
 
+/* What SIGHUP compares: the same settings read twice are no change. */
+static void test_restart_changes(void **state)
+{
+	static struct options a, b;
+	const char *text = "cgroup /c1\ninterface eth0\ninterface eth1\ncontrol /run/x\n"
+			   "exclude 192.0.2.0/24\n";
+	char names[256];
+
+	(void)state;
+	options_defaults(&a);
+	assert_int_equal(options_parse_text(&a, text, "a.conf", why, sizeof(why)), 0);
+	options_defaults(&b);
+	assert_int_equal(options_parse_text(&b, text, "b.conf", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 0);
+	assert_string_equal(names, "");
+
+	/* a list replaced by a shorter one: what lies past its end is no change */
+	options_defaults(&a);
+	assert_int_equal(options_parse_text(&a, "cgroup /c1\ninterface eth0\ncontrol /run/x\n"
+					    "exclude 192.0.2.0/24\n", "a.conf", why, sizeof(why)), 0);
+	options_clear_lists(&b, options_list_of("interface"));
+	assert_int_equal(options_set(&b, "interface", "eth0", why, sizeof(why)), 0);
+	assert_string_equal(b.interfaces[1], "eth1");	/* left behind */
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 0);
+
+	/* live settings are not named; those that take a restart are */
+	assert_int_equal(options_set(&b, "exclude", "198.51.100.0/24", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&b, "udp-idle-timeout", "30", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 0);
+	assert_int_equal(options_set(&b, "control", "/run/y", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&b, "dns64-server", "2001:db8::53", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 2);
+	assert_string_equal(names, "dns64-server, control");
+
+	/* a static prefix changes live; auto <-> static takes a restart */
+	assert_int_equal(options_set(&a, "pref64", "2001:db8:64::/96", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&b, "pref64", "2001:db8:65::/96", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 2);
+	assert_int_equal(options_set(&b, "pref64", "auto", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 3);
+	assert_string_equal(names, "pref64, dns64-server, control");
+}
+
+/* Applying a reload: the running values of what takes a restart stay. */
+static void test_keep_restart(void **state)
+{
+	static struct options run, n;
+	char buf[128];
+
+	(void)state;
+	options_defaults(&run);
+	assert_int_equal(options_set(&run, "pref64", "2001:db8:64::/96", why, sizeof(why)), 0);
+	options_defaults(&n);
+	assert_int_equal(options_set(&n, "control", "/run/y", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&n, "exclude", "192.0.2.0/24", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&n, "max-connections", "5", why, sizeof(why)), 0);
+	options_keep_restart(&n, &run);
+	assert_string_equal(n.control, "/run/sock464/control");
+	assert_int_equal(n.max_conns, run.max_conns);
+	assert_true(n.have_pref64);	/* static -> auto: the running prefix stays */
+	assert_string_equal(pref64_format(&n.pref64, buf, sizeof(buf)), "2001:db8:64::/96");
+	assert_int_equal(n.nrules, 1);	/* live: the new rules */
+	assert_int_equal(options_restart_changes(&run, &n, buf, sizeof(buf)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +295,8 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_nonglobal),
 		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_restart_changes),
+		cmocka_unit_test(test_keep_restart),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
