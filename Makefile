@@ -38,11 +38,11 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(
 	-DSOCK464_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
-LDLIBS := -lbpf -lelf -lz -lcares -lmnl
+LDLIBS := -lbpf -lelf -lz -lcares -lmnl -lcap-ng -lseccomp
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
 PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c \
-	loader/policy.c loader/config.c loader/sw.c loader/flow_quota.c)
+	loader/policy.c loader/config.c loader/sw.c loader/flow_quota.c loader/cgroup_id.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
 CTL_SRCS := $(wildcard ctl/*.c)
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)

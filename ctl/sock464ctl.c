@@ -44,7 +44,7 @@ static const char usage_text[] =
 "  --version               print the version and exit\n"
 "\n"
 "Exit status: 0; 1 when the daemon answered with an error; 2 for bad usage;\n"
-"3 when the daemon cannot be reached.\n"
+"3 when the daemon cannot be reached or gives no answer.\n"
 "\n"
 "Examples:\n"
 "  sock464ctl status --json\n"
@@ -58,17 +58,25 @@ static int usage_error(void)
 	return 2;
 }
 
+/* How long a request other than trace waits for the daemon's answer. */
+#define ANSWER_TIMEOUT_S 10
+
 /*
  * Send @request and copy the answer to stdout (an "error:" answer, such as
  * a refusal, to stderr, exit 1); with @max_lines or @timeout_s, stop after
- * that many lines or seconds (for trace).
+ * that many lines or seconds (for trace).  A request other than trace that
+ * gets no answer at all (the daemon hung up, or said nothing in
+ * ANSWER_TIMEOUT_S), or a trace the daemon hangs up on at once, is an
+ * error too (exit 3): never exit 0 with nothing.
  */
 static int request(const char *path, const char *req, long max_lines, long timeout_s)
 {
 	char buf[4096], why[PATH_MAX + 128];
 	int fd = client_request(path, req, why, sizeof(why)), errors = 0, first = 1;
+	int trace = !strncmp(req, VERB_TRACE, strlen(VERB_TRACE)), closed = 0;
 	long lines = 0;
-	time_t end = timeout_s ? time(NULL) + timeout_s : 0;
+	time_t end = timeout_s ? time(NULL) + timeout_s :
+		     trace ? 0 : time(NULL) + ANSWER_TIMEOUT_S;
 	ssize_t n, i;
 
 	if (fd < 0) {
@@ -84,8 +92,10 @@ static int request(const char *path, const char *req, long max_lines, long timeo
 		if (poll(&p, 1, wait) <= 0)
 			break;
 		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
+		if (n <= 0) {
+			closed = 1;
 			break;
+		}
 		if (first && !strncmp(buf, ANSWER_ERROR, strlen(ANSWER_ERROR)))
 			errors = 1;
 		first = 0;
@@ -95,6 +105,11 @@ static int request(const char *path, const char *req, long max_lines, long timeo
 				goto done;
 		}
 		fflush(stdout);
+	}
+	if (first && (!trace || closed)) {	/* a quiet trace is no error; a hang-up is */
+		client_no_answer(path, why, sizeof(why));
+		fprintf(stderr, "sock464ctl: %s\n", why);
+		errors = 3;
 	}
 done:
 	close(fd);

@@ -54,13 +54,19 @@ int client_request(const char *path, const char *req, char *why, size_t whylen)
 	}
 	/* MSG_NOSIGNAL: a daemon that closed on us is answered below, not a SIGPIPE. */
 	if ((send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len ||
-	     send(fd, "\n", 1, MSG_NOSIGNAL) != 1) && errno != EPIPE) {
+	     send(fd, "\n", 1, MSG_NOSIGNAL) != 1) && errno != EPIPE && errno != ECONNRESET) {
 		err = errno;
 		snprintf(why, whylen, "sending to sock464-load at %s: %s", path, strerror(err));
 		close(fd);
 		return -err;
 	}
 	return fd;
+}
+
+void client_no_answer(const char *path, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "no answer from sock464-load at %s (it closed the connection "
+		 "without one, or said nothing in time: too many control clients?)", path);
 }
 
 static int ms_since(const struct timespec *start)

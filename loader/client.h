@@ -19,7 +19,8 @@
  * Returns the connected socket, or -errno with @why saying what failed
  * ("cannot reach sock464-load at PATH: ... (is it running?)").  A daemon
  * that refuses the client (not root) may close before reading the
- * request: that is no error here, its answer is still there to be read.
+ * request: that is no error here (no SIGPIPE either: MSG_NOSIGNAL, and
+ * EPIPE or ECONNRESET are ignored), its answer is still there to be read.
  */
 int client_request(const char *path, const char *req, char *why, size_t whylen);
 
@@ -28,6 +29,13 @@ int client_request(const char *path, const char *req, char *why, size_t whylen);
  * NUL-terminated) within @timeout_ms.  Its length, or -ETIMEDOUT.
  */
 ssize_t client_read_answer(int fd, char *answer, size_t alen, int timeout_ms);
+
+/*
+ * Why a request got no answer at all: the daemon closed the connection
+ * without one (it had no free client slot, or it hung up), or said nothing
+ * in time.  "no answer from sock464-load at PATH (...)" in @why.
+ */
+void client_no_answer(const char *path, char *why, size_t whylen);
 
 /* A word the one-line protocol can carry: not empty, no spaces or controls. */
 bool client_is_word(const char *s);

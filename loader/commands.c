@@ -9,11 +9,13 @@
  *                                sock_release), for per-service drop-ins
  *   detach PATH                  stop serving it
  *   trace [json]                 stay connected and receive every decision
- *   serve-container NAME PID CGROUP [PREFIX/LEN]
+ *   serve-container NAME PID CGROUP [PREFIX/LEN] [dns=ADDR,...]
  *                                serve a container in its own network
- *                                namespace (loader/containers.c)
+ *                                namespace (loader/containers.c); dns=:
+ *                                the resolvers of its own resolv.conf
  *   unserve-container NAME       and stop
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,10 @@ static int attach(struct daemon *d, char *args, FILE *out)
 			return CONTROL_CLOSE;
 		}
 	err = hooks_attach(&d->hooks, path, set);
+	if (err == -EEXIST || err == -EBUSY) {
+		fprintf(out, "error: %s\n", d->hooks.refused);
+		return CONTROL_CLOSE;
+	}
 	if (err) {
 		fprintf(out, "error: attaching to %s failed: %s\n", path, strerror(-err));
 		return CONTROL_CLOSE;
@@ -67,18 +73,46 @@ static int detach(struct daemon *d, char *args, FILE *out)
 	return CONTROL_CLOSE;
 }
 
+/* "A,B": resolver addresses, each IPv6 or IPv4; "" is none.  0 or -EINVAL. */
+static int check_resolvers(const char *list, FILE *out)
+{
+	char buf[512], *a, *save = NULL;
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (a = strtok_r(buf, ",", &save); a; a = strtok_r(NULL, ",", &save))
+		if (inet_pton(AF_INET6, a, addr) != 1 && inet_pton(AF_INET, a, addr) != 1) {
+			fprintf(out, "error: dns=%s: '%s' is not an IPv6 or IPv4 address\n",
+				list, a);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int serve(struct daemon *d, char *args, FILE *out)
 {
 	char *name = strtok(args, " "), *pid = strtok(NULL, " ");
-	char *cgroup = strtok(NULL, " "), *prefix = strtok(NULL, " "), *end;
+	char *cgroup = strtok(NULL, " "), *prefix = NULL, *dns = NULL, *tok, *end;
+	bool bad = false;
 	long n;
 
+	while ((tok = strtok(NULL, " "))) {
+		if (!strncmp(tok, ARG_DNS, strlen(ARG_DNS)) && !dns)
+			dns = tok + strlen(ARG_DNS);
+		else if (!prefix && !dns)
+			prefix = tok;
+		else
+			bad = true;
+	}
 	n = pid ? strtol(pid, &end, 10) : 0;
-	if (!name || !pid || *end || n <= 0 || !cgroup || strtok(NULL, " ")) {
-		fprintf(out, "error: usage: serve-container NAME PID CGROUP [PREFIX/LEN]\n");
+	if (!name || !pid || *end || n <= 0 || !cgroup || bad) {
+		fprintf(out, "error: usage: serve-container NAME PID CGROUP [PREFIX/LEN] "
+			"[dns=ADDR,...]\n");
 		return CONTROL_CLOSE;
 	}
-	container_serve(d, name, n, cgroup, prefix, out);
+	if (dns && check_resolvers(dns, out))
+		return CONTROL_CLOSE;
+	container_serve(d, name, n, cgroup, prefix, dns, out);
 	return CONTROL_CLOSE;
 }
 

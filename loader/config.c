@@ -2,9 +2,12 @@
 /* The config file (options.h): one "key value" per line, '#' comments. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "options.h"
 
@@ -61,18 +64,55 @@ int options_parse_text(struct options *o, const char *text, const char *file,
 	return 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" :
+	       S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device" :
+	       S_ISSOCK(mode) ? "a socket" : "something else";
+}
+
+/*
+ * Open @path for reading only if it is a regular file: O_NONBLOCK so that
+ * a FIFO without a writer cannot hang the daemon, then fstat() of what
+ * was opened (no race with a rename).  NULL with @why on failure.
+ */
+static FILE *open_regular(const char *path, char *why, size_t whylen, int *err)
+{
+	struct stat st = { 0 };
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		*err = -errno;
+		snprintf(why, whylen, "%s: %s", path, strerror(-*err));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		*err = -EINVAL;
+		snprintf(why, whylen, "%s: is %s, not a regular file (a config file must be one)",
+			 path, file_kind(st.st_mode));
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		*err = -errno;
+		snprintf(why, whylen, "%s: %s", path, strerror(-*err));
+		close(fd);
+	}
+	return f;
+}
+
 int options_load(struct options *o, const char *path, char *why, size_t whylen)
 {
-	FILE *f = fopen(path, "re");
 	char *text;
 	size_t n;
-	int err;
+	int err = 0;
+	FILE *f = open_regular(path, why, whylen, &err);
 
-	if (!f) {
-		err = -errno;
-		snprintf(why, whylen, "%s: %s", path, strerror(-err));
+	if (!f)
 		return err;
-	}
 	text = malloc(CONFIG_MAX_BYTES + 1);
 	if (!text) {
 		fclose(f);

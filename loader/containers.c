@@ -60,7 +60,8 @@ static void container_cgroup(int pid, const char *given, char *out, size_t len)
 
 /* The served namespace of process @pid: found, or served now.  NULL: *@err. */
 static struct netns_svc *namespace_of(struct daemon *d, const char *name, int pid,
-				      const struct pref64 *prefix, FILE *out, int *err)
+				      const struct pref64 *prefix, const char *dns, FILE *out,
+				      int *err)
 {
 	char path[64], label[160], servers[512], why[256];
 	struct netns_svc_spec spec = { .name = label, .prefix = prefix, .dns64_servers = servers,
@@ -85,7 +86,10 @@ static struct netns_svc *namespace_of(struct daemon *d, const char *name, int pi
 		return ns;
 	}
 	snprintf(label, sizeof(label), "container %s", name);
-	container_resolvers(pid, servers, sizeof(servers));
+	if (dns)	/* from the bundle: at createRuntime /proc/PID/root is not its root */
+		snprintf(servers, sizeof(servers), "%s", dns);
+	else
+		container_resolvers(pid, servers, sizeof(servers));
 	ns = netns_svc_new(&d->env, &spec, why, sizeof(why));
 	if (!ns) {
 		fprintf(out, "error: container %s: %s\n", name, why);
@@ -110,7 +114,7 @@ static void container_log(struct daemon *d, const struct container *c, const cha
 }
 
 int container_serve(struct daemon *d, const char *name, int pid,
-		    const char *cgroup, const char *prefix, FILE *out)
+		    const char *cgroup, const char *prefix, const char *dns, FILE *out)
 {
 	struct container *c;
 	char why[160];
@@ -135,13 +139,14 @@ int container_serve(struct daemon *d, const char *name, int pid,
 		return -ENOMEM;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	container_cgroup(pid, cgroup, c->cgroup, sizeof(c->cgroup));
-	c->ns = namespace_of(d, name, pid, prefix ? &p : NULL, out, &err);
+	c->ns = namespace_of(d, name, pid, prefix ? &p : NULL, dns, out, &err);
 	if (c->ns)
 		err = hooks_attach(&d->hooks, c->cgroup, HOOKS_ALL);
 	if (err) {
 		if (c->ns)
 			fprintf(out, "error: container %s: attaching to %s failed: %s\n", name,
-				c->cgroup, strerror(-err));
+				c->cgroup, err == -EEXIST || err == -EBUSY ? d->hooks.refused :
+				strerror(-err));
 		netns_svc_put(c->ns);
 		free(c);
 		return err;

@@ -24,9 +24,14 @@ struct container {
 	struct container *next;
 };
 
-/* Serve or stop serving; the answer line goes to @out.  0 or -errno. */
+/*
+ * Serve or stop serving; the answer line goes to @out.  0 or -errno.
+ * @dns: the resolvers of the container's own resolv.conf ("A,B", "" for
+ * none), as the OCI hook read them from the bundle; NULL: read
+ * /proc/PID/root/etc/resolv.conf.
+ */
 int container_serve(struct daemon *d, const char *name, int pid,
-		    const char *cgroup, const char *prefix, FILE *out);
+		    const char *cgroup, const char *prefix, const char *dns, FILE *out);
 int container_unserve(struct daemon *d, const char *name, FILE *out);
 void containers_stop(struct daemon *d);
 

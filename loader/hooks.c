@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup_id.h"
 #include "client.h"
 #include "hooks.h"
 #include "log.h"
@@ -153,6 +154,69 @@ int hooks_open_cgroup(const char *path)
 	return -ENOTDIR;
 }
 
+int hooks_check_cgroups(char *paths, size_t stride, unsigned int *n)
+{
+	static __u64 ids[HOOKS_MAX_CGROUPS][CGROUP_MAX_DEPTH];
+	int nids[HOOKS_MAX_CGROUPS];
+	unsigned int i, j, kept = 0;
+	char why[2048];
+	int fd, err;
+
+	for (i = 0; i < *n && i < HOOKS_MAX_CGROUPS; i++) {
+		char *path = paths + i * stride;
+
+		fd = hooks_open_cgroup(path);
+		if (fd < 0)
+			return fd;
+		nids[kept] = cgroup_chain(fd, ids[kept], CGROUP_MAX_DEPTH);
+		close(fd);
+		if (nids[kept] < 0) {
+			log_err("--cgroup %s: %s", path, strerror(-nids[kept]));
+			return nids[kept];
+		}
+		for (j = 0, err = 0; j < kept && !err; j++)
+			err = cgroup_relation(path, ids[kept], nids[kept], paths + j * stride,
+					      ids[j], nids[j], why, sizeof(why));
+		if (err == -EEXIST) {
+			log_warn("--cgroup %s: served once", why);
+			continue;
+		}
+		if (err) {
+			log_err("--cgroup %s", why);
+			return err;
+		}
+		if (kept != i)
+			memmove(paths + kept * stride, path, stride);
+		kept++;
+	}
+	*n = kept;
+	return 0;
+}
+
+/* Is the cgroup open as @fd (ids in @ids) one we may attach to?  0, or -errno with h->refused. */
+static int cgroup_conflict(struct hooks *h, const char *path, const __u64 *ids, int n)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < h->ncgroups; i++) {
+		const struct hooks_cgroup *cg = &h->cgroups[i];
+		__u64 bids[CGROUP_MAX_DEPTH];
+		unsigned int bn = cg->nup + 1 < CGROUP_MAX_DEPTH ? cg->nup + 1 : CGROUP_MAX_DEPTH;
+
+		bids[0] = cg->id;
+		memcpy(bids + 1, cg->up, (bn - 1) * sizeof(*bids));
+		err = cgroup_relation(path, ids, n, cg->path, bids, bn,
+				      h->refused, sizeof(h->refused));
+		if (err == -EEXIST)
+			snprintf(h->refused + strlen(h->refused),
+				 sizeof(h->refused) - strlen(h->refused), ", served already");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static void cgroup_detach(struct hooks_cgroup *cg)
 {
 	unsigned int j;
@@ -160,14 +224,16 @@ static void cgroup_detach(struct hooks_cgroup *cg)
 	for (j = 0; j < cg->nlinks; j++)
 		bpf_link__destroy(cg->links[j]);
 	free(cg->path);
+	free(cg->up);
 	memset(cg, 0, sizeof(*cg));
 }
 
 int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 {
+	__u64 ids[CGROUP_MAX_DEPTH];
 	struct hooks_cgroup *cg;
 	struct bpf_program *prog;
-	int fd, err = 0;
+	int fd, nids, err = 0;
 
 	if (h->ncgroups == HOOKS_MAX_CGROUPS) {
 		log_err("--cgroup %s: at most %d cgroups can be served", path,
@@ -177,9 +243,24 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 	fd = hooks_open_cgroup(path);
 	if (fd < 0)
 		return fd;
+	nids = cgroup_chain(fd, ids, CGROUP_MAX_DEPTH);
+	err = nids < 0 ? nids : cgroup_conflict(h, path, ids, nids);
+	if (err) {
+		if (nids < 0)
+			snprintf(h->refused, sizeof(h->refused), "%s: %s", path, strerror(-err));
+		log_err("--cgroup %s", h->refused);
+		close(fd);
+		return err;
+	}
 	cg = &h->cgroups[h->ncgroups++];
 	memset(cg, 0, sizeof(*cg));
 	cg->path = strdup(path);
+	cg->id = ids[0];
+	cg->up = malloc(nids * sizeof(*ids));
+	if (cg->up) {
+		memcpy(cg->up, ids + 1, (nids - 1) * sizeof(*ids));
+		cg->nup = nids - 1;
+	}
 
 	bpf_object__for_each_program(prog, h->skel->obj) {
 		struct bpf_link *link;
@@ -208,19 +289,35 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 	return err;
 }
 
-int hooks_detach(struct hooks *h, const char *path)
+/* The index of the served cgroup @path names (as spelt, or by id), or -1. */
+static int served_index(const struct hooks *h, const char *path)
 {
+	struct statfs sfs;
+	struct stat st;
 	unsigned int i;
 
 	for (i = 0; i < h->ncgroups; i++)
-		if (!strcmp(h->cgroups[i].path, path)) {
-			cgroup_detach(&h->cgroups[i]);
-			h->cgroups[i] = h->cgroups[--h->ncgroups];
-			/* the last slot was moved, not freed: forget it there */
-			memset(&h->cgroups[h->ncgroups], 0, sizeof(h->cgroups[0]));
-			return 0;
-		}
-	return -ENOENT;
+		if (!strcmp(h->cgroups[i].path, path))
+			return i;
+	if (stat(path, &st) || statfs(path, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -1;
+	for (i = 0; i < h->ncgroups; i++)
+		if (h->cgroups[i].id == st.st_ino)
+			return i;
+	return -1;
+}
+
+int hooks_detach(struct hooks *h, const char *path)
+{
+	int i = served_index(h, path);
+
+	if (i < 0)
+		return -ENOENT;
+	cgroup_detach(&h->cgroups[i]);
+	h->cgroups[i] = h->cgroups[--h->ncgroups];
+	/* the last slot was moved, not freed: forget it there */
+	memset(&h->cgroups[h->ncgroups], 0, sizeof(h->cgroups[0]));
+	return 0;
 }
 
 void hooks_prune(struct hooks *h)

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "netns.h"
 #include "notify.h"
+#include "privs.h"
 
 #define PRUNE_MS 10000
 
@@ -28,19 +29,13 @@ static void on_prune(struct timer *t)
 	timer_arm(&d->loop, &d->prune, on_prune, PRUNE_MS);
 }
 
-/* Every --cgroup must be a cgroup v2 directory before anything is loaded. */
-static int check_cgroups(const struct options *o)
+/*
+ * Every --cgroup must be a cgroup v2 directory before anything is loaded;
+ * one cgroup spelt twice is served once, nested ones are refused.
+ */
+static int check_cgroups(struct options *o)
 {
-	unsigned int i;
-	int fd;
-
-	for (i = 0; i < o->ncgroups; i++) {
-		fd = hooks_open_cgroup(o->cgroups[i]);
-		if (fd < 0)
-			return fd;
-		close(fd);
-	}
-	return 0;
+	return hooks_check_cgroups(o->cgroups[0], sizeof(o->cgroups[0]), &o->ncgroups);
 }
 
 /*
@@ -157,6 +152,8 @@ static int start(struct daemon *d)
 		if (!err)
 			log_info("serving cgroup %s", d->opt.cgroups[i]);
 	}
+	if (!err)
+		err = privs_drop(d->opt.user);	/* loaded and attached: keep only what is used */
 	if (err)
 		return err;
 	d->env.dp->describe(d->env.own, where, sizeof(where));

@@ -212,6 +212,7 @@ static int fn(struct options *o, const char *value, char *why, size_t whylen)		\
 }
 STR_SETTER(set_control, control, "the path")
 STR_SETTER(set_pin, pin, "the directory")
+STR_SETTER(set_user, user, "the user name")
 
 /* The bytes a setting keeps: a field, or the first @count elements of a list. */
 #define FIELD(f) offsetof(struct options, f), sizeof(((struct options *)0)->f), -1, 0
@@ -242,6 +243,7 @@ const struct setting settings[] = {
 	{ "data-path", 0, true, 0, true, set_data_path, FIELD(data_path) },
 	{ "control", 0, true, 0, true, set_control, FIELD(control) },
 	{ "pin", 0, true, 0, true, set_pin, FIELD(pin) },
+	{ "user", 0, true, 0, true, set_user, FIELD(user) },
 	{ "max-connections", 0, true, 0, true, set_max_conns, FIELD(max_conns) },
 	{ "max-udp-flows", 0, true, 0, true, set_max_udp_flows, FIELD(max_udp_flows) },
 	{ "max-udp-flows-per-cgroup", 0, true, 0, true, set_max_udp_flows_cg,

@@ -51,6 +51,7 @@ struct options {
 	bool no_ra, no_dns64;
 	char control[108];
 	char pin[256];			/* bpffs directory; "" for no pinning */
+	char user[64];			/* run as this user once started; "" root */
 	unsigned int max_conns;
 	bool max_conns_set;
 	unsigned int max_udp_flows;
@@ -114,7 +115,7 @@ unsigned int options_list_of(const char *key);
  */
 int options_parse_text(struct options *o, const char *text, const char *file,
 		       char *why, size_t whylen);
-/* Read and parse @path; -errno with @why on failure. */
+/* Read and parse @path, a regular file only; -errno with @why on failure. */
 int options_load(struct options *o, const char *path, char *why, size_t whylen);
 
 /* A whole number from @min to @max; -EINVAL with @why. */

@@ -20,15 +20,16 @@
 #define VERB_ATTACH		"attach"		/* attach PATH [complement] */
 #define VERB_DETACH		"detach"		/* detach PATH */
 #define VERB_TRACE		"trace"			/* trace [json] */
-#define VERB_SERVE		"serve-container"	/* NAME PID CGROUP [PREFIX/LEN] */
+#define VERB_SERVE		"serve-container"	/* NAME PID CGROUP [PREFIX/LEN] [dns=ADDR,...] */
 #define VERB_UNSERVE		"unserve-container"	/* NAME */
 #define ARG_JSON		"json"
 #define ARG_COMPLEMENT		"complement"
+#define ARG_DNS			"dns="	/* serve-container: the container's resolvers */
 
 #define PROTOCOL_USAGE							\
 	VERB_STATUS " [" ARG_JSON "], " VERB_ATTACH " PATH [" ARG_COMPLEMENT	\
 	"], " VERB_DETACH " PATH, " VERB_TRACE " [" ARG_JSON "], " VERB_SERVE	\
-	" NAME PID CGROUP [PREFIX/LEN], " VERB_UNSERVE " NAME"
+	" NAME PID CGROUP [PREFIX/LEN] [" ARG_DNS "ADDR,...], " VERB_UNSERVE " NAME"
 
 /* The start of a refusal. */
 #define ANSWER_ERROR		"error:"

@@ -4,7 +4,7 @@
  * serve a container's network namespace and cgroup.
  *
  *   createRuntime:  sock464-oci-hook [OPTIONS] create
- *                   -> "serve-container ID PID CGROUP [PREFIX/LEN]"
+ *                   -> "serve-container ID PID CGROUP [PREFIX/LEN] [dns=ADDR,...]"
  *   poststop:       sock464-oci-hook [OPTIONS] delete
  *                   -> "unserve-container ID"
  *
@@ -16,6 +16,11 @@
  *   io.sock464.enable  = false|no|0   leave this container alone (exit 0)
  *   io.sock464.pref64  = PREFIX/LEN   the container network's NAT64 prefix
  *                                     (wins over --pref64)
+ *
+ * dns= names the resolvers of the container's own /etc/resolv.conf, read
+ * from the bundle (the file config.json mounts there, else the one in
+ * root.path): at createRuntime the container's root is not in place yet,
+ * so /proc/PID/root still shows the host's.
  *
  * The container's cgroup is the "0::" line of /proc/PID/cgroup, joined to
  * the cgroup2 mount point this hook sees (/proc/self/mountinfo: the hook
@@ -43,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 
 #include <json-c/json.h>
 
@@ -224,6 +231,111 @@ static json_object *bundle_annotations(const char *bundle, json_object **config)
 	return annotations_of(*config);
 }
 
+#define MAX_RESOLVERS 3	/* glibc's MAXNS: the rest of resolv.conf is unused */
+
+/* The resolv.conf the container will see: a file config.json mounts on /etc/resolv.conf. */
+static const char *resolv_mount(json_object *config)
+{
+	json_object *mounts, *m, *v;
+	const char *src = NULL;
+	size_t i;
+
+	if (!json_object_object_get_ex(config, "mounts", &mounts) ||
+	    !json_object_is_type(mounts, json_type_array))
+		return NULL;
+	for (i = 0; i < json_object_array_length(mounts); i++) {	/* the last one wins */
+		m = json_object_array_get_idx(mounts, i);
+		if (json_object_object_get_ex(m, "destination", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    !strcmp(json_object_get_string(v), "/etc/resolv.conf") &&
+		    json_object_object_get_ex(m, "source", &v) &&
+		    json_object_is_type(v, json_type_string))
+			src = json_object_get_string(v);
+	}
+	return src;
+}
+
+/*
+ * Open the container's /etc/resolv.conf from the bundle: the file mounted
+ * there, else etc/resolv.conf under root.path with its symbolic links
+ * resolved inside the root (openat2 RESOLVE_IN_ROOT).  A regular file only
+ * (O_NONBLOCK: a FIFO cannot hang the hook).  -1 with errno.
+ */
+static int open_resolv(const char *bundle, json_object *config)
+{
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	const char *src = resolv_mount(config), *root;
+	json_object *r, *v;
+	int dirfd, fd;
+	struct stat st;
+
+	if (src) {
+		dirfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);	/* relative sources */
+		fd = dirfd < 0 ? -1 : openat(dirfd, src, how.flags);
+	} else {
+		if (!json_object_object_get_ex(config, "root", &r) ||
+		    !json_object_object_get_ex(r, "path", &v) ||
+		    !json_object_is_type(v, json_type_string)) {
+			errno = ENOENT;
+			return -1;
+		}
+		root = json_object_get_string(v);
+		fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		dirfd = fd < 0 ? -1 : openat(fd, root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		fd = dirfd < 0 ? -1 : (int)syscall(SYS_openat2, dirfd, "etc/resolv.conf",
+						   &how, sizeof(how));
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * " dns=A,B" for the request: the resolvers of the container's own
+ * /etc/resolv.conf (" dns=" when it has none), or "" when the bundle
+ * cannot say (then the daemon looks in /proc/PID/root itself).
+ */
+static void bundle_resolvers(const char *id, const char *bundle, json_object *config,
+			     char *out, size_t len)
+{
+	char *text, *line, *save = NULL, addr[INET6_ADDRSTRLEN + 1];
+	unsigned char buf[sizeof(struct in6_addr)];
+	size_t n, used;
+	int fd, found = 0;
+
+	out[0] = '\0';
+	if (!bundle || !config)
+		return;
+	fd = open_resolv(bundle, config);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			snprintf(out, len, " " ARG_DNS);	/* it has none */
+		else
+			complain("warning: create %s: the container's resolv.conf: %s", id,
+				 strerror(errno));
+		return;
+	}
+	text = read_all(fd, &n);
+	close(fd);
+	if (!text)
+		return;
+	used = snprintf(out, len, " " ARG_DNS);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, " nameserver %46s", addr) == 1 && found < MAX_RESOLVERS &&
+		    (inet_pton(AF_INET6, addr, buf) == 1 || inet_pton(AF_INET, addr, buf) == 1) &&
+		    used + strlen(addr) + 2 < len)
+			used += snprintf(out + used, len - used, "%s%s", found++ ? "," : "", addr);
+	free(text);
+}
+
 /* The string value of annotation @key, or NULL. */
 static const char *annotation(json_object *ann, const char *key)
 {
@@ -315,8 +427,7 @@ static enum dial_result ask(const char *path, const char *req, char *answer, siz
 		}
 		if (len > 0)
 			return DIAL_ANSWERED;
-		snprintf(why, wlen, "sock464-load at %s closed the connection without an "
-			 "answer (too many control clients?)", path);
+		client_no_answer(path, why, wlen);
 	}
 	return DIAL_UNREACHABLE;
 }
@@ -460,16 +571,19 @@ static int read_annotations(struct hook *h)
 }
 
 /* The request line for the daemon (to free), or NULL with a message printed. */
-static char *make_request(const struct hook *h)
+static char *make_request(struct hook *h)
 {
-	char cgroup[PATH_MAX], *req;
+	char cgroup[PATH_MAX], dns[MAX_RESOLVERS * (INET6_ADDRSTRLEN + 1) + 8], *req;
 	int n;
 
 	if (h->create) {
 		if (container_cgroup(h->pid, cgroup, sizeof(cgroup)))
 			return NULL;
-		n = asprintf(&req, VERB_SERVE " %s %ld %s%s%s", h->id, h->pid, cgroup,
-			     h->pref64 ? " " : "", h->pref64 ? h->pref64 : "");
+		if (!h->config)
+			bundle_annotations(h->bundle, &h->config);
+		bundle_resolvers(h->id, h->bundle, h->config, dns, sizeof(dns));
+		n = asprintf(&req, VERB_SERVE " %s %ld %s%s%s%s", h->id, h->pid, cgroup,
+			     h->pref64 ? " " : "", h->pref64 ? h->pref64 : "", dns);
 	} else {
 		n = asprintf(&req, VERB_UNSERVE " %s", h->id);
 	}

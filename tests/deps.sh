@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	# build
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-	libc-ares-dev libmnl-dev libjson-c-dev pkg-config libc6-dev
+	libc-ares-dev libmnl-dev libjson-c-dev pkg-config libc6-dev libcap-ng-dev libseccomp-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev iproute2 nftables tayga unbound dnsutils curl wget
 	busybox-static iperf3 python3 util-linux procps systemd man-db crun

@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "options.h"
@@ -200,6 +203,27 @@ static void test_nonglobal(void **state)
 	assert_false(sock464_is_wkp(p, 96));
 }
 
+/* Issue 13: the config file must be a regular file, and a FIFO never hangs. */
+static void test_not_regular(void **state)
+{
+	char dir[] = "/tmp/sock464-test-XXXXXX", fifo[64];
+	static struct options o;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	options_defaults(&o);
+	assert_int_equal(options_load(&o, dir, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "is a directory, not a regular file"));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(options_load(&o, fifo, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "is a FIFO, not a regular file"));
+	assert_int_equal(options_load(&o, "/dev/null", why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "is a character device"));
+	unlink(fifo);
+	rmdir(dir);
+}
+
 /* What SIGHUP compares: the same settings read twice are no change. */
 static void test_restart_changes(void **state)
 {
@@ -274,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_command_line_wins),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_nonglobal),
+		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_restart_changes),
 		cmocka_unit_test(test_keep_restart),
 	};
