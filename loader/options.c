@@ -235,6 +235,18 @@ int options_set(struct options *o, const char *key, const char *value,
 				    value ? value : "");
 		return 0;
 	}
+	if (!strcmp(key, "tc-attach")) {
+		if (value && !strcmp(value, "auto"))
+			o->tc_attach = OPT_TC_AUTO;
+		else if (value && !strcmp(value, "tcx"))
+			o->tc_attach = OPT_TC_TCX;
+		else if (value && !strcmp(value, "clsact"))
+			o->tc_attach = OPT_TC_CLSACT;
+		else
+			return fail(why, whylen, "'%s': expected auto, tcx or clsact",
+				    value ? value : "");
+		return 0;
+	}
 	if (!strcmp(key, "verbose"))
 		return parse_bool(value, &o->verbose, why, whylen);
 	return fail(why, whylen, "unknown setting '%s'", key);
