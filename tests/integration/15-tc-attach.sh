@@ -47,7 +47,8 @@ tc_topo_up() {
 		[[ $ns == A ]] && { ifc=$IF_A; addr=$ADDR_A; peer=$ADDR_B; }
 		[[ $ns == B ]] && { ifc=$IF_B; addr=$ADDR_B; peer=$ADDR_A; }
 		ns=NS_$ns
-		ip netns exec "${!ns}" sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1" &&
+		# (not sysctl: the boot test's minimal guest has no procps)
+		ip netns exec "${!ns}" sh -c "echo 1 >/proc/sys/net/ipv6/conf/$ifc/disable_ipv6" &&
 		ip -n "${!ns}" addr add "$addr/24" dev "$ifc" &&
 		ip -n "${!ns}" link set "$ifc" up || return 1
 	done
@@ -83,12 +84,13 @@ for i in range(n):
 print(sent)' "$2" "$3" "${4:-0}"
 }
 
-# attach VAR MODE DIR [ARGS...]: tctool attach in the background, its
-# counter pinned at $BPFFS/VAR; waits for ATTACHED; VAR_PROG = program id.
+# attach VAR MODE DIR [ARGS...]: tctool attach on $IF_A (or $ATTACH_IF) in
+# the background, its counter pinned at $BPFFS/VAR; waits for ATTACHED;
+# VAR_PROG = program id.
 attach() {
 	local var=$1 mode=$2 dir=$3 log
 	shift 3
-	start_bg "$var" run_in_ns "$NS_A" "$TCTOOL" attach "$mode" "$IF_A" "$dir" \
+	start_bg "$var" run_in_ns "$NS_A" "$TCTOOL" attach "$mode" "${ATTACH_IF:-$IF_A}" "$dir" \
 		--map "$BPFFS/$var" "$@"
 	log=${var}_LOG
 	wait_for 10 grep -q '^ATTACHED' "${!log}" || { t_log "$(cat "${!log}")"; return 1; }
@@ -340,7 +342,7 @@ if [[ $HAVE_TCX == yes ]]; then
 	t_pass
 fi
 
-t_begin "errors say what was attempted; another qdisc of other software is left alone"
+t_begin "another qdisc of other software: egress refused with a clear error, ingress used, the qdisc kept"
 IF_X=s4tx-$$
 assert_ok ip -n "$NS_A" link add "$IF_X" type veth peer name "s4ty-$$" &&
 assert_ok ip -n "$NS_A" link set "$IF_X" up &&
@@ -348,6 +350,11 @@ assert_ok ip netns exec "$NS_A" tc qdisc add dev "$IF_X" ingress &&
 expect_fail tool attach clsact "$IF_X" egress --map "$BPFFS/E1" &&
 assert_contains "$T_ERR" "creating the clsact qdisc on $IF_X failed: File exists: an 'ingress' qdisc of other software holds its place" "error message" &&
 assert_contains "$(ip netns exec "$NS_A" tc qdisc show dev "$IF_X")" "qdisc ingress ffff:" "the ingress qdisc"
+ATTACH_IF=$IF_X attach X1 clsact ingress || t_fail "ingress attach next to the ingress qdisc failed"
+assert_contains "$(ip netns exec "$NS_A" tc filter show dev "$IF_X" ingress)" "handle 0x464 sock464:tc_probe direct-action" "ingress filters"
+stop_bg X1
+assert_eq "" "$(ip netns exec "$NS_A" tc filter show dev "$IF_X" ingress)" "ingress filters after detach" &&
+assert_contains "$(ip netns exec "$NS_A" tc qdisc show dev "$IF_X")" "qdisc ingress ffff:" "the ingress qdisc after detach"
 expect_fail tool attach clsact no-such-if egress &&
 assert_contains "$T_ERR" "no-such-if" "error message"
 if [[ $HAVE_TCX != yes ]]; then
