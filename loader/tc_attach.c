@@ -241,8 +241,11 @@ int tc_attach(struct tc_attachment *a, enum tc_mode mode, int ifindex,
 	a->link_fd = -1;
 	a->ifindex = ifindex;
 	a->dir = dir;
-	if (pin && strlen(pin) >= sizeof(a->pin))
+	if (pin && strlen(pin) >= sizeof(a->pin)) {
+		log_err("attaching to %s %s: the pin path %s is too long",
+			ifname(ifindex, dev), tc_dir_name(dir), pin);
 		return -ENAMETOOLONG;
+	}
 	snprintf(a->pin, sizeof(a->pin), "%s", pin ? pin : "");
 	err = prog_info(prog_fd, &a->prog_id, prog_name, sizeof(prog_name));
 	if (err) {
