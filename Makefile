@@ -52,7 +52,7 @@ SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(wildcard tests/fuzz/fuzz_*.c))
-TEST_TOOLS := $(BUILD)/tests/tcpstatic $(BUILD)/tcpbench
+TEST_TOOLS := $(BUILD)/tests/tcpstatic $(BUILD)/tcpbench $(BUILD)/tests/tctool
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iloader
 
 ifeq ($(V),1)
@@ -64,7 +64,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(BUILD)/tc_probe.bpf.o
 .PHONY: all clean deps test test-build unit demo bench install deb version
 
 all: $(BUILD)/sock464-load $(BUILD)/sock464ctl $(BUILD)/sock464-oci-hook
@@ -112,6 +112,17 @@ $(BUILD)/tests/test_metrics: tests/unit/test_metrics.c ctl/metrics.c ctl/metrics
 $(BUILD)/tests/tcpstatic: tests/tools/tcpstatic.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+# The probe's choice is pure; the probes themselves need libbpf.
+$(BUILD)/tests/test_probe: tests/unit/test_probe.c $(BUILD)/probe.o | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/probe.o -lbpf -lcmocka -o $@
+
+# Drives loader/tc_attach.c with bpf/tc_probe.bpf.c (tests/integration/15-tc-attach.sh).
+$(BUILD)/tests/tctool: tests/tools/tctool.c $(BUILD)/tc_probe.skel.h $(BUILD)/tc_attach.o \
+		$(BUILD)/tc_clsact.o $(BUILD)/probe.o $(BUILD)/log.o | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(filter %.o,$^) $(LDLIBS) -o $@
 
 # libFuzzer targets: the pure parser sources, built again with sanitizers.
 $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) | $(BUILD)

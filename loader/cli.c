@@ -44,6 +44,8 @@ static const char usage_text[] =
 "      --data-path auto|relay  how translated connections travel: through\n"
 "                            the daemon's relays (auto: the best this kernel\n"
 "                            runs; today the relays)\n"
+"      --tc-attach auto|tcx|clsact  how the kernel data path attaches its TC\n"
+"                            programs (auto: tcx on 6.6+, else clsact)\n"
 "      --control PATH        the control socket (default /run/sock464/control;\n"
 "                            only a stale socket there is replaced)\n"
 "      --pin DIR             pin the programs and maps in bpffs DIR (such as\n"

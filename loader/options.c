@@ -163,6 +163,19 @@ static int set_data_path(struct options *o, const char *value, char *why, size_t
 	return set_word(o->data_path, sizeof(o->data_path), words, value, why, whylen);
 }
 
+/* How the kernel data path attaches its TC programs (loader/tc_attach.h). */
+static int set_tc_attach(struct options *o, const char *value, char *why, size_t whylen)
+{
+	static const char *const words[] = { "auto", "tcx", "clsact", NULL };
+	char w[8];
+
+	if (set_word(w, sizeof(w), words, value, why, whylen))
+		return -EINVAL;
+	o->tc_attach = !strcmp(w, "tcx") ? OPT_TC_TCX :
+		       !strcmp(w, "clsact") ? OPT_TC_CLSACT : OPT_TC_AUTO;
+	return 0;
+}
+
 static int set_max_conns(struct options *o, const char *value, char *why, size_t whylen)
 {
 	o->max_conns_set = true;
@@ -241,6 +254,7 @@ const struct setting settings[] = {
 	{ "container-fallback", 0, true, 0, false, set_container_fallback,
 	  FIELD(container_fallback) },
 	{ "data-path", 0, true, 0, true, set_data_path, FIELD(data_path) },
+	{ "tc-attach", 0, true, 0, true, set_tc_attach, FIELD(tc_attach) },
 	{ "control", 0, true, 0, true, set_control, FIELD(control) },
 	{ "pin", 0, true, 0, true, set_pin, FIELD(pin) },
 	{ "user", 0, true, 0, true, set_user, FIELD(user) },

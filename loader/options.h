@@ -22,6 +22,9 @@
 
 enum rule_action { RULE_EXCLUDE = 1, RULE_INCLUDE = 2 };
 
+/* tc-attach: how the kernel data path attaches its TC programs (probe.h). */
+enum opt_tc_attach { OPT_TC_AUTO, OPT_TC_TCX, OPT_TC_CLSACT };
+
 /* "exclude 192.0.2.0/24 port 53,8000-8100" */
 struct policy_rule {
 	__u32 ip4;		/* network order, bits past plen zero */
@@ -63,6 +66,7 @@ struct options {
 	bool pass_unserved;		/* unserved-netns pass */
 	bool container_fallback;	/* containers without a prefix use ours */
 	char data_path[16];		/* "auto", "relay" (loader/datapath.h) */
+	enum opt_tc_attach tc_attach;	/* auto: tcx where the kernel has it */
 	bool verbose;
 };
 

@@ -289,6 +289,24 @@ static void test_keep_restart(void **state)
 	assert_int_equal(options_restart_changes(&run, &n, buf, sizeof(buf)), 0);
 }
 
+/* Issue 15: how the kernel data path attaches. */
+static void test_tc_attach(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(o.tc_attach, OPT_TC_AUTO);
+	assert_int_equal(parse("tc-attach clsact\n"), 0);
+	assert_int_equal(o.tc_attach, OPT_TC_CLSACT);
+	assert_int_equal(parse("tc-attach tcx\n"), 0);
+	assert_int_equal(o.tc_attach, OPT_TC_TCX);
+	assert_int_equal(parse("tc-attach clsact\ntc-attach auto\n"), 0);
+	assert_int_equal(o.tc_attach, OPT_TC_AUTO);
+	assert_int_equal(parse("tc-attach tc\n"), -EINVAL);
+	assert_string_equal(why, "test.conf:1: tc-attach: 'tc': expected auto, tcx or clsact");
+	assert_int_equal(parse("tc-attach\n"), -EINVAL);
+	assert_string_equal(why, "test.conf:1: tc-attach: '': expected auto, tcx or clsact");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_restart_changes),
 		cmocka_unit_test(test_keep_restart),
+		cmocka_unit_test(test_tc_attach),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
