@@ -23,8 +23,9 @@
  * with a native IPv4 route in the namespace; then, with 64:ff9b::/96 and
  * wkp-strict, non-global ones are refused (RFC 6052 section 3.1); the rest.
  *
- * Each hook returns SOCK464_PROCEED, or SOCK464_REJECT after
- * bpf_set_retval() chose the errno the application gets.
+ * The helpers return 0 or -errno, in the manner of Cilium's bpf_sock.c;
+ * each SEC function only dispatches, and verdict() turns an errno into
+ * SOCK464_REJECT after bpf_set_retval() chose what the application gets.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -199,12 +200,29 @@ static __always_inline int finish(struct decision *d, int ret)
 	return ret;
 }
 
-/* Record the refusal and make the application's call fail with @err. */
+/* Record the refusal; the hook's call then fails with @err. */
 static __always_inline int refuse(struct decision *d, __u32 counter, int err)
 {
 	d->counter = counter;
-	bpf_set_retval(-err);
+	return -err;
+}
+
+/* SOCK464_PROCEED for 0; otherwise the application's call fails with @err. */
+static __always_inline int verdict(int err)
+{
+	if (!err)
+		return SOCK464_PROCEED;
+	bpf_set_retval(err);
 	return SOCK464_REJECT;
+}
+
+/* A socket the translator must not touch (or one without state). */
+static __always_inline int ignored(const struct sock464_sk *st, struct decision *d)
+{
+	if (st && st->state != SOCK464_SK_IGNORED)
+		return 0;
+	d->counter = SOCK464_CNT_PASS_IGNORED;
+	return 1;
 }
 
 /*
@@ -220,7 +238,7 @@ static __always_inline int unserved(struct decision *d, __u32 why)
 	cfg = bpf_map_lookup_elem(&sock464_config, &key);
 	if (why == SOCK464_CNT_REFUSE_NO_RELAY && cfg && cfg->pass_unserved) {
 		d->counter = SOCK464_CNT_PASS_UNSERVED;
-		return SOCK464_PROCEED;
+		return 0;
 	}
 	return refuse(d, why, ENETUNREACH);
 }
@@ -338,6 +356,34 @@ static __always_inline int wkp_forbids(const struct sock464_netns *ns, __u32 ip4
 	       sock464_is_wkp(ns->pref64, ns->plen) && sock464_ip4_nonglobal(ip4);
 }
 
+/*
+ * The policy chain, the same for every hook: 0 with *@nsp set when
+ * @ip4:@port is translated in the caller's namespace, 0 with *@nsp NULL
+ * when it goes native (counted in @d), or -errno when it is refused.
+ */
+static __always_inline int policy_check(void *ctx, __u32 ip4, __u16 port,
+					struct decision *d,
+					struct sock464_netns **nsp)
+{
+	struct sock464_netns *ns;
+	__u32 why;
+
+	*nsp = NULL;
+	if (sock464_ip4_reserved(ip4)) {
+		d->counter = SOCK464_CNT_PASS_RESERVED;
+		return 0;
+	}
+	if (goes_native(bpf_get_netns_cookie(ctx), ip4, port, d))
+		return 0;
+	ns = netns_config(ctx, &why);
+	if (!ns)
+		return unserved(d, why);
+	if (wkp_forbids(ns, ip4))
+		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+	*nsp = ns;
+	return 0;
+}
+
 /* 1 if the four words of @ip6 are ::ffff:a.b.c.d. */
 static __always_inline int is_v4mapped(const __u32 ip6[4])
 {
@@ -345,9 +391,18 @@ static __always_inline int is_v4mapped(const __u32 ip6[4])
 }
 
 /*
- * bpf_sock_addr.user_ip6 may only be written 32 bits at a time, so copy
- * through words.
+ * bpf_sock_addr.user_ip6 may only be read and written 32 bits at a time,
+ * so copy through words.
  */
+static __always_inline void get_user_ip6(const struct bpf_sock_addr *ctx,
+					 __u32 ip6[4])
+{
+	ip6[0] = ctx->user_ip6[0];
+	ip6[1] = ctx->user_ip6[1];
+	ip6[2] = ctx->user_ip6[2];
+	ip6[3] = ctx->user_ip6[3];
+}
+
 static __always_inline void set_user_ip6(struct bpf_sock_addr *ctx,
 					 const __u32 ip6[4])
 {
@@ -434,16 +489,13 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 {
 	__u64 netns = bpf_get_netns_cookie(ctx);
 	struct sock464_netns *ns;
-	__u32 dst = ctx->user_ip4, alias, why;
+	__u32 dst = ctx->user_ip4, alias;
 	__u16 port = ctx->user_port;
+	int err;
 
-	if (goes_native(netns, dst, port, d))
-		return SOCK464_PROCEED;
-	ns = netns_config(ctx, &why);
-	if (!ns)
-		return unserved(d, why);
-	if (wkp_forbids(ns, dst))
-		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+	err = policy_check(ctx, dst, port, d, &ns);
+	if (err || !ns)
+		return err;
 	if (!ns->udp_port)
 		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
 	alias = alias_get(netns, dst, port, ns, connected);
@@ -458,39 +510,22 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 	ctx->user_port = ns->udp_port;
 	rfc6052_synthesize(d->dst6, ns->pref64, ns->plen, dst);
 	d->counter = SOCK464_CNT_RELAY_UDP;
-	return SOCK464_PROCEED;
+	return 0;
 }
 
-static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *d)
+/* AF_INET TCP to a translated destination goes to the TCP relay. */
+static __always_inline int to_relay(struct bpf_sock_addr *ctx,
+				    struct sock464_sk *st, struct decision *d)
 {
-	struct sock464_sk *st = sk_state(ctx);
 	struct sock464_netns *ns;
-	__u32 dst = ctx->user_ip4, why;
+	__u32 dst = ctx->user_ip4;
+	int err;
 
-	if (!st || st->state == SOCK464_SK_IGNORED) {
-		d->counter = SOCK464_CNT_PASS_IGNORED;
-		return SOCK464_PROCEED;
-	}
-	/* A reconnect forgets the last destination. */
-	if (st->state == SOCK464_SK_UDP_ALIAS)
-		alias_put(bpf_get_netns_cookie(ctx), st);
-	st->state = SOCK464_SK_SERVED;
-	if (sock464_ip4_reserved(dst)) {
-		d->counter = SOCK464_CNT_PASS_RESERVED;
-		return SOCK464_PROCEED;
-	}
-	if (ctx->type == SOCK464_SOCK_DGRAM)
-		return to_alias(ctx, st, 1, d);
-	if (goes_native(bpf_get_netns_cookie(ctx), dst, ctx->user_port, d))
-		return SOCK464_PROCEED;
-	ns = netns_config(ctx, &why);
-	if (!ns)
-		return unserved(d, why);
-	if (wkp_forbids(ns, dst))
-		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+	err = policy_check(ctx, dst, ctx->user_port, d, &ns);
+	if (err || !ns)
+		return err;
 	if (!ns->tcp_port)
 		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
-
 	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, dst);
 	st->orig_ip4 = dst;
 	st->orig_port = ctx->user_port;
@@ -499,38 +534,41 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *
 	ctx->user_port = ns->tcp_port;
 	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
 	d->counter = SOCK464_CNT_RELAY_TCP;
-	return SOCK464_PROCEED;
+	return 0;
+}
+
+static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *d)
+{
+	struct sock464_sk *st = sk_state(ctx);
+
+	if (ignored(st, d))
+		return 0;
+	/* A reconnect forgets the last destination. */
+	if (st->state == SOCK464_SK_UDP_ALIAS)
+		alias_put(bpf_get_netns_cookie(ctx), st);
+	st->state = SOCK464_SK_SERVED;
+	if (ctx->type == SOCK464_SOCK_DGRAM)
+		return to_alias(ctx, st, 1, d);
+	return to_relay(ctx, st, d);
 }
 
 static __always_inline int connect6(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
 	struct sock464_netns *ns;
-	__u32 ip6[4], why;
+	__u32 ip6[4];
+	int err;
 
-	if (!st || st->state == SOCK464_SK_IGNORED) {
-		d->counter = SOCK464_CNT_PASS_IGNORED;
-		return SOCK464_PROCEED;
-	}
+	if (ignored(st, d))
+		return 0;
 	st->state = SOCK464_SK_SERVED;
-	ip6[0] = ctx->user_ip6[0];
-	ip6[1] = ctx->user_ip6[1];
-	ip6[2] = ctx->user_ip6[2];
-	ip6[3] = ctx->user_ip6[3];
+	get_user_ip6(ctx, ip6);
 	if (!is_v4mapped(ip6))
-		return SOCK464_PROCEED;	/* plain IPv6: not ours to count */
+		return 0;	/* plain IPv6: not ours to count */
 	d->ip4 = ip6[3];
-	if (sock464_ip4_reserved(ip6[3])) {
-		d->counter = SOCK464_CNT_PASS_RESERVED;
-		return SOCK464_PROCEED;
-	}
-	if (goes_native(bpf_get_netns_cookie(ctx), ip6[3], ctx->user_port, d))
-		return SOCK464_PROCEED;
-	ns = netns_config(ctx, &why);
-	if (!ns)
-		return unserved(d, why);
-	if (wkp_forbids(ns, ip6[3]))
-		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+	err = policy_check(ctx, ip6[3], ctx->user_port, d, &ns);
+	if (err || !ns)
+		return err;
 
 	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, ip6[3]);
 	st->orig_ip4 = ip6[3];
@@ -540,7 +578,7 @@ static __always_inline int connect6(struct bpf_sock_addr *ctx, struct decision *
 	set_user_ip6(ctx, ip6);
 	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
 	d->counter = SOCK464_CNT_NATIVE6;
-	return SOCK464_PROCEED;
+	return 0;
 }
 
 static __always_inline int getpeername4(struct bpf_sock_addr *ctx)
@@ -560,14 +598,8 @@ static __always_inline int sendmsg4(struct bpf_sock_addr *ctx, struct decision *
 {
 	struct sock464_sk *st = sk_state(ctx);
 
-	if (!st || st->state == SOCK464_SK_IGNORED) {
-		d->counter = SOCK464_CNT_PASS_IGNORED;
-		return SOCK464_PROCEED;
-	}
-	if (sock464_ip4_reserved(ctx->user_ip4)) {
-		d->counter = SOCK464_CNT_PASS_RESERVED;
-		return SOCK464_PROCEED;
-	}
+	if (ignored(st, d))
+		return 0;
 	return to_alias(ctx, st, 0, d);
 }
 
@@ -608,12 +640,9 @@ static __always_inline int recvmsg4(struct bpf_sock_addr *ctx)
 static __always_inline int unmap6(struct bpf_sock_addr *ctx)
 {
 	struct sock464_sk *st;
-	__u32 ip6[4];
+	__u32 ip6[4], want[4];
 
-	ip6[0] = ctx->user_ip6[0];
-	ip6[1] = ctx->user_ip6[1];
-	ip6[2] = ctx->user_ip6[2];
-	ip6[3] = ctx->user_ip6[3];
+	get_user_ip6(ctx, ip6);
 	/* A reply from an alias to an AF_INET6 socket that sent to ::ffff: */
 	if (is_v4mapped(ip6)) {
 		struct sock464_alias_dst *d = alias_dst(ctx, ip6[3], ctx->user_port);
@@ -629,9 +658,9 @@ static __always_inline int unmap6(struct bpf_sock_addr *ctx)
 	st = sk_state_peek(ctx->sk);
 	if (!st || st->state != SOCK464_SK_NATIVE6)
 		return SOCK464_PROCEED;
-	__builtin_memcpy(ip6, st->dst6, sizeof(ip6));
-	if (ctx->user_ip6[0] != ip6[0] || ctx->user_ip6[1] != ip6[1] ||
-	    ctx->user_ip6[2] != ip6[2] || ctx->user_ip6[3] != ip6[3])
+	__builtin_memcpy(want, st->dst6, sizeof(want));
+	if (ip6[0] != want[0] || ip6[1] != want[1] || ip6[2] != want[2] ||
+	    ip6[3] != want[3])
 		return SOCK464_PROCEED;
 	ip6[0] = 0;
 	ip6[1] = 0;
@@ -685,7 +714,7 @@ int sock464_connect4(struct bpf_sock_addr *ctx)
 	struct decision d;
 
 	decision_init(&d, ctx->family, ctx->type, ctx->user_ip4, ctx->user_port);
-	return finish(&d, connect4(ctx, &d));
+	return finish(&d, verdict(connect4(ctx, &d)));
 }
 
 SEC("cgroup/sendmsg4")
@@ -694,7 +723,7 @@ int sock464_sendmsg4(struct bpf_sock_addr *ctx)
 	struct decision d;
 
 	decision_init(&d, ctx->family, ctx->type, ctx->user_ip4, ctx->user_port);
-	return finish(&d, sendmsg4(ctx, &d));
+	return finish(&d, verdict(sendmsg4(ctx, &d)));
 }
 
 SEC("cgroup/recvmsg4")
@@ -719,7 +748,7 @@ int sock464_connect6(struct bpf_sock_addr *ctx)
 	struct decision d;
 
 	decision_init(&d, ctx->family, ctx->type, 0, ctx->user_port);
-	return finish(&d, connect6(ctx, &d));
+	return finish(&d, verdict(connect6(ctx, &d)));
 }
 
 SEC("cgroup/getpeername4")
