@@ -17,6 +17,13 @@
  *   cgroup/recvmsg6      and as the source of its datagrams (also for
  *                        replies that came from an alias)
  *   cgroup/sock_release  a socket connected to an alias lets go of it
+ *   cgroup/getsockname4  show a socket on the kernel path 192.0.0.2
+ *
+ * In a namespace served by the kernel data path (SOCK464_NS_KERNEL),
+ * sock_create marks AF_INET sockets with SOCK464_XLAT_MARK, and connect4
+ * and sendmsg4 only decide: a translated destination is left as it is and
+ * reaches the marked route to lo, where bpf/xlat.bpf.c translates each
+ * packet (docs/architecture.md).
  *
  * Which IPv4 destinations are translated (policy, in order): never the
  * reserved ranges; then the operator's include/exclude rules; then none
@@ -30,6 +37,7 @@
 #include <linux/bpf.h>
 #include <linux/in.h>
 #include <asm-generic/errno.h>
+#include <asm-generic/socket.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -479,6 +487,70 @@ static __always_inline void alias_put(__u64 netns, struct sock464_sk *st)
 		__sync_fetch_and_add(&a->refs, -1);
 }
 
+/* 1 if the socket travels the kernel data path (marked at creation). */
+static __always_inline int on_kernel_path(const struct sock464_sk *st,
+					  const struct sock464_netns *ns)
+{
+	return (st->flags & SOCK464_SKF_MARKED) && ns && (ns->flags & SOCK464_NS_KERNEL);
+}
+
+/*
+ * A marked socket whose destination goes native because an exclude rule
+ * says so, with no native route there: without the mark it fails the way
+ * it would natively (ENETUNREACH) instead of reaching the translated route.
+ */
+static __always_inline int excluded_unrouted(__u64 netns, __u32 ip4,
+					     const struct decision *d)
+{
+	struct sock464_lpm_key key = { .prefixlen = 64 + 32, .ip4 = ip4 };
+
+	if (d->counter != SOCK464_CNT_PASS_EXCLUDED)
+		return 0;
+	__builtin_memcpy(key.netns, &netns, sizeof(key.netns));
+	return !bpf_map_lookup_elem(&sock464_routes, &key);
+}
+
+/*
+ * connect4 of a marked socket: translated destinations keep their address
+ * and go by the marked route; for an excluded one the mark is taken off.
+ */
+static __always_inline int kernel_connect(struct bpf_sock_addr *ctx,
+					  struct sock464_sk *st,
+					  struct sock464_netns *ns,
+					  struct decision *d)
+{
+	int zero = 0;
+
+	if (!ns) {
+		if (excluded_unrouted(bpf_get_netns_cookie(ctx), ctx->user_ip4, d) &&
+		    !bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &zero, sizeof(zero)))
+			st->flags &= ~SOCK464_SKF_MARKED;
+		return 0;
+	}
+	st->orig_ip4 = ctx->user_ip4;
+	st->orig_port = ctx->user_port;
+	st->state = SOCK464_SK_KERNEL;
+	rfc6052_synthesize(d->dst6, ns->pref64, ns->plen, ctx->user_ip4);
+	d->counter = ctx->type == SOCK464_SOCK_STREAM ? SOCK464_CNT_KERNEL_TCP :
+							 SOCK464_CNT_KERNEL_UDP;
+	return 0;
+}
+
+/* sendmsg4 of a marked socket: the mark was read already, so refuse. */
+static __always_inline int kernel_sendmsg(struct bpf_sock_addr *ctx,
+					  struct sock464_netns *ns,
+					  struct decision *d)
+{
+	if (!ns) {
+		if (excluded_unrouted(bpf_get_netns_cookie(ctx), ctx->user_ip4, d))
+			return refuse(d, SOCK464_CNT_PASS_EXCLUDED, ENETUNREACH);
+		return 0;
+	}
+	rfc6052_synthesize(d->dst6, ns->pref64, ns->plen, ctx->user_ip4);
+	d->counter = SOCK464_CNT_KERNEL_UDP;
+	return 0;
+}
+
 /*
  * UDP to a translated destination goes to the destination's alias at the
  * UDP relay; @connected for connect(), which keeps the alias alive.
@@ -537,6 +609,28 @@ static __always_inline int to_relay(struct bpf_sock_addr *ctx,
 	return 0;
 }
 
+/*
+ * A marked socket: the policy decides as for the relays; a namespace that
+ * left the kernel path since the socket was made sends it to the relays.
+ */
+static __always_inline int to_kernel(struct bpf_sock_addr *ctx,
+				     struct sock464_sk *st, struct decision *d,
+				     int connected)
+{
+	struct sock464_netns *ns;
+	int err;
+
+	err = policy_check(ctx, ctx->user_ip4, ctx->user_port, d, &ns);
+	if (err)
+		return err;
+	if (ns && !on_kernel_path(st, ns)) {
+		d->counter = SOCK464_CNT_MAX;
+		return ctx->type == SOCK464_SOCK_DGRAM ? to_alias(ctx, st, connected, d) :
+							 to_relay(ctx, st, d);
+	}
+	return connected ? kernel_connect(ctx, st, ns, d) : kernel_sendmsg(ctx, ns, d);
+}
+
 static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
@@ -547,6 +641,8 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *
 	if (st->state == SOCK464_SK_UDP_ALIAS)
 		alias_put(bpf_get_netns_cookie(ctx), st);
 	st->state = SOCK464_SK_SERVED;
+	if (st->flags & SOCK464_SKF_MARKED)
+		return to_kernel(ctx, st, d, 1);
 	if (ctx->type == SOCK464_SOCK_DGRAM)
 		return to_alias(ctx, st, 1, d);
 	return to_relay(ctx, st, d);
@@ -594,12 +690,30 @@ static __always_inline int getpeername4(struct bpf_sock_addr *ctx)
 	return SOCK464_PROCEED;
 }
 
+/*
+ * A socket on the kernel path is bound to 127.0.0.1 (the route's source);
+ * it shows one stable address that does not look like loopback instead,
+ * RFC 7335's 192.0.0.2, which no device needs to carry.
+ */
+static __always_inline int getsockname4(struct bpf_sock_addr *ctx)
+{
+	struct sock464_sk *st = sk_state_peek(ctx->sk);
+
+	if (!st || st->state != SOCK464_SK_KERNEL ||
+	    ctx->user_ip4 != bpf_htonl(SOCK464_XLAT_SRC_HOST))
+		return SOCK464_PROCEED;
+	ctx->user_ip4 = bpf_htonl(SOCK464_XLAT_SHOWN_HOST);
+	return SOCK464_PROCEED;
+}
+
 static __always_inline int sendmsg4(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
 
 	if (ignored(st, d))
 		return 0;
+	if (st->flags & SOCK464_SKF_MARKED)
+		return to_kernel(ctx, st, d, 0);
 	return to_alias(ctx, st, 0, d);
 }
 
@@ -696,15 +810,35 @@ static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 		count(SOCK464_CNT_PENDING_LOST);
 }
 
-SEC("cgroup/sock_create")
-int sock464_sock_create(struct bpf_sock *ctx)
+/*
+ * A served AF_INET socket in a namespace on the kernel path gets the mark
+ * now: udp_sendmsg() reads it before sendmsg4 runs.
+ */
+static __always_inline void sock_create(struct bpf_sock *ctx)
 {
 	struct sock464_sk *st;
+	struct sock464_netns *ns;
+	__u64 cookie;
 
 	st = bpf_sk_storage_get(&sock464_sk, ctx, NULL,
 				BPF_SK_STORAGE_GET_F_CREATE);
-	if (st)
-		st->state = decide(ctx->family, ctx->type);
+	if (!st)
+		return;
+	st->state = decide(ctx->family, ctx->type);
+	if (st->state != SOCK464_SK_SERVED || ctx->family != SOCK464_AF_INET)
+		return;
+	cookie = bpf_get_netns_cookie(ctx);
+	ns = bpf_map_lookup_elem(&sock464_netns, &cookie);
+	if (!ns || !(ns->flags & SOCK464_NS_KERNEL) || ctx->mark)
+		return;
+	ctx->mark = SOCK464_XLAT_MARK;
+	st->flags |= SOCK464_SKF_MARKED;
+}
+
+SEC("cgroup/sock_create")
+int sock464_sock_create(struct bpf_sock *ctx)
+{
+	sock_create(ctx);
 	return SOCK464_PROCEED;
 }
 
@@ -755,6 +889,12 @@ SEC("cgroup/getpeername4")
 int sock464_getpeername4(struct bpf_sock_addr *ctx)
 {
 	return getpeername4(ctx);
+}
+
+SEC("cgroup/getsockname4")
+int sock464_getsockname4(struct bpf_sock_addr *ctx)
+{
+	return getsockname4(ctx);
 }
 
 SEC("cgroup/getpeername6")

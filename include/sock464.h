@@ -51,6 +51,7 @@ enum sock464_sk_state {
 	SOCK464_SK_RELAYED,	/* AF_INET TCP, connected to the relay */
 	SOCK464_SK_NATIVE6,	/* AF_INET6, ::ffff:a.b.c.d became PREF64::a.b.c.d */
 	SOCK464_SK_UDP_ALIAS,	/* UDP, connected to a destination's alias */
+	SOCK464_SK_KERNEL,	/* AF_INET, connected; translated per packet (xlat) */
 };
 
 struct sock464_sk {
@@ -58,8 +59,11 @@ struct sock464_sk {
 	__u32 orig_ip4;		/* the IPv4 destination the application asked for */
 	__u16 orig_port;	/* and its port */
 	__u8  state;		/* enum sock464_sk_state */
-	__u8  pad;
+	__u8  flags;		/* SOCK464_SKF_* */
 };
+
+/* The socket carries SOCK464_XLAT_MARK (kernel data path, set at creation). */
+#define SOCK464_SKF_MARKED	0x01
 
 /*
  * What one network namespace is served with, keyed by its netns cookie.
@@ -78,6 +82,49 @@ struct sock464_netns {
 
 /* RFC 6052 section 3.1: no non-global IPv4 through 64:ff9b::/96. */
 #define SOCK464_NS_WKP_STRICT	0x01
+/* The kernel data path serves this namespace (docs/architecture.md). */
+#define SOCK464_NS_KERNEL	0x02
+
+/*
+ * The kernel data path.  Sockets that may be translated carry this mark
+ * (SO_MARK, set by cgroup/sock_create); one policy routing rule, after the
+ * main table, sends their IPv4 traffic that has no native route to a table
+ * of sock464's own: `default dev lo src 127.0.0.1 mtu M`.  The TC program
+ * on lo egress translates it to IPv6; the one on each uplink's ingress
+ * translates the replies back and gives them to lo with the mark.
+ */
+#define SOCK464_XLAT_MARK	0x64640464U
+#define SOCK464_XLAT_TABLE	464U
+#define SOCK464_XLAT_PREF	32900U	/* after main (32766) and default (32767) */
+#define SOCK464_XLAT_SRC_HOST	0x7f000001U	/* 127.0.0.1: the route's source */
+/* What getsockname() shows a translated socket (RFC 7335), host order. */
+#define SOCK464_XLAT_SHOWN_HOST	0xc0000002U	/* 192.0.0.2 */
+
+/* Counters of the TC translator (xlat_counters, per CPU). */
+enum sock464_xlat_counter {
+	SOCK464_XC_OUT,			/* IPv4 packets sent as IPv6 */
+	SOCK464_XC_IN,			/* IPv6 packets given to a socket as IPv4 */
+	SOCK464_XC_OUT_NO_NETNS,	/* marked, but the namespace is not served */
+	SOCK464_XC_OUT_NO_ROUTE,	/* no IPv6 route or source for PREF64::dst */
+	SOCK464_XC_OUT_PASS,		/* marked, but not a translatable packet */
+	SOCK464_XC_OUT_DROP,		/* translatable, but dropped (TTL, errors) */
+	SOCK464_XC_IN_DROP,		/* ours, but dropped (errors) */
+	SOCK464_XC_IN_NO_NETNS,		/* IPv6 TCP/UDP in a namespace not on the kernel path */
+	SOCK464_XC_IN_NOT_OURS,		/* from PREF64, but no translated socket: left as IPv6 */
+	SOCK464_XC_MAX
+};
+
+#define SOCK464_XLAT_COUNTER_NAMES {	\
+	"xlat_out",			\
+	"xlat_in",			\
+	"xlat_out_no_netns",		\
+	"xlat_out_no_route",		\
+	"xlat_out_pass",		\
+	"xlat_out_drop",		\
+	"xlat_in_drop",			\
+	"xlat_in_no_netns",		\
+	"xlat_in_not_ours",		\
+}
 
 /*
  * Policy: per-namespace LPM tries keyed by (netns cookie, IPv4 address),
@@ -173,6 +220,8 @@ enum sock464_counter {
 	SOCK464_CNT_PASS_NATIVE_ROUTE,	/* the namespace has an IPv4 route there */
 	SOCK464_CNT_REFUSE_WKP,		/* non-global IPv4 with 64:ff9b::/96 */
 	SOCK464_CNT_PASS_UNSERVED,	/* netns without a relay, unserved-netns pass */
+	SOCK464_CNT_KERNEL_TCP,		/* AF_INET TCP connect left to the kernel path */
+	SOCK464_CNT_KERNEL_UDP,		/* AF_INET UDP connect or datagram, kernel path */
 	SOCK464_CNT_MAX
 };
 
@@ -217,6 +266,8 @@ struct sock464_event {
 	"pass_native_route",		\
 	"refuse_wkp",			\
 	"pass_unserved",		\
+	"kernel_tcp",			\
+	"kernel_udp",			\
 }
 
 /*

@@ -20,6 +20,7 @@
 #include "relay_udp.h"
 #include "routes.h"
 #include "trace.h"
+#include "xlat.h"
 
 struct daemon {
 	struct options opt;
@@ -42,6 +43,8 @@ struct daemon {
 	struct ev_source signals;
 	struct timer prune;		/* drops cgroups that were removed */
 	struct sock464_netns netns;	/* what the hooks see for our namespace */
+	struct xlat xlat;		/* the kernel data path's programs */
+	struct xlat_ns xns;		/* and its set-up in our namespace */
 	struct container *containers;	/* served through serve-container */
 	struct netns_svc *namespaces;	/* their namespaces, other than ours */
 	uint64_t started_ms;

@@ -65,6 +65,10 @@ static const char usage_text[] =
 "                            destination) open at once (default 4096)\n"
 "      --udp-idle-timeout S  close a UDP flow idle this many seconds, and free\n"
 "                            its destination's alias (default 180)\n"
+"      --data-path kernel|relay|auto  how AF_INET traffic is translated: per\n"
+"                            packet in the kernel (TC, Linux 6.8+), through the\n"
+"                            daemon's relays, or the kernel where it can run\n"
+"                            (default relay)\n"
 "  -f, --config FILE         read settings from FILE (default " OPT_DEFAULT_CONFIG ",\n"
 "                            if it exists); options on the command line win\n"
 "      --check-config        check the settings and exit: 0 valid, 1 not\n"
@@ -105,6 +109,7 @@ static const struct option longopts[] = {
 	{ "max-connections", required_argument, NULL, 0 },
 	{ "max-udp-flows", required_argument, NULL, 0 },
 	{ "udp-idle-timeout", required_argument, NULL, 0 },
+	{ "data-path", required_argument, NULL, 0 },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "config", required_argument, NULL, 'f' },
 	{ "check-config", no_argument, NULL, 'k' },
@@ -317,7 +322,8 @@ static void publish_netns(struct daemon *d)
 {
 	int err;
 
-	d->netns.flags = d->opt.wkp_strict ? SOCK464_NS_WKP_STRICT : 0;
+	d->netns.flags = (d->opt.wkp_strict ? SOCK464_NS_WKP_STRICT : 0) |
+			 (d->xns.running ? SOCK464_NS_KERNEL : 0);
 	err = hooks_set_netns(&d->hooks, d->relay.netns_cookie, &d->netns);
 	if (err)
 		log_err("updating the network namespace map failed: %s", strerror(-err));
@@ -357,6 +363,7 @@ static void on_net_change(int ifindex, void *arg)
 
 	if (ifindex && !d->opt.no_ra)
 		ra_listen_solicit(&d->ra, ifindex);
+	xlat_links_changed(&d->xns);
 	if (!d->opt.no_dns64)
 		dns64_query_kick(&d->dns);
 }
@@ -566,6 +573,34 @@ static int start_discovery(struct daemon *d)
 	return err;
 }
 
+/*
+ * data-path kernel or auto: the TC translator in our namespace.  Its
+ * state file (the sysctls' old values) sits beside the control socket.
+ */
+static int start_kernel_path(struct daemon *d)
+{
+	char state[OPT_PATH_MAX + 16];
+	const char *slash = strrchr(d->opt.control, '/');
+	int err;
+
+	if (d->opt.data_path == DATA_PATH_RELAY)
+		return 0;
+	snprintf(state, sizeof(state), "%.*s/xlat.state",
+		 slash ? (int)(slash - d->opt.control) : 1, slash ? d->opt.control : ".");
+	err = xlat_load(&d->xlat, &d->hooks, d->opt.verbose);
+	if (!err)
+		err = xlat_start(&d->xns, &d->xlat, -1, d->relay.netns_cookie, state);
+	if (!err) {
+		log_info("data path: kernel");
+		return 0;
+	}
+	if (d->opt.data_path == DATA_PATH_KERNEL)
+		return err;
+	log_warn("data path: the relays (the kernel path cannot run here: %s)",
+		 strerror(-err));
+	return 0;
+}
+
 /* At exit: the status (counters included), line by line, into the log. */
 static void log_counters(struct daemon *d)
 {
@@ -651,6 +686,8 @@ int main(int argc, char **argv)
 	err = control_start(&d.control, &d.loop, d.opt.control);
 	if (!err)
 		err = trace_start(&d.trace, &d.loop, &d.hooks, &d.control);
+	if (!err)
+		err = start_kernel_path(&d);
 	if (err)
 		goto out;
 
@@ -698,6 +735,9 @@ out:
 		hooks_del_netns(&d.hooks, d.relay.netns_cookie);
 	trace_stop(&d.trace);
 	containers_stop(&d);
+	xlat_stop(&d.xns);
+	if (d.xlat.skel)
+		xlat_destroy(&d.xlat);
 	hooks_destroy(&d.hooks);
 	dns64_query_stop(&d.dns);
 	ra_listen_stop(&d.ra);

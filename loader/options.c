@@ -235,6 +235,18 @@ int options_set(struct options *o, const char *key, const char *value,
 				    value ? value : "");
 		return 0;
 	}
+	if (!strcmp(key, "data-path")) {
+		if (value && !strcmp(value, "relay"))
+			o->data_path = DATA_PATH_RELAY;
+		else if (value && !strcmp(value, "kernel"))
+			o->data_path = DATA_PATH_KERNEL;
+		else if (value && !strcmp(value, "auto"))
+			o->data_path = DATA_PATH_AUTO;
+		else
+			return fail(why, whylen, "'%s': expected kernel, relay or auto",
+				    value ? value : "");
+		return 0;
+	}
 	if (!strcmp(key, "verbose"))
 		return parse_bool(value, &o->verbose, why, whylen);
 	return fail(why, whylen, "unknown setting '%s'", key);

@@ -31,6 +31,13 @@ struct policy_rule {
 	struct { __u16 lo, hi; } ports[OPT_MAX_RULE_PORTS];	/* host order */
 };
 
+/* How translated AF_INET traffic travels (data-path). */
+enum opt_data_path {
+	DATA_PATH_RELAY = 0,	/* the daemon's TCP and UDP relays */
+	DATA_PATH_KERNEL,	/* per-packet translation in TC; fail if it cannot run */
+	DATA_PATH_AUTO,		/* the kernel path where it can run, else the relays */
+};
+
 /* The lists a command-line option replaces (rather than extends). */
 enum opt_list {
 	LIST_CGROUP = 1 << 0,
@@ -60,6 +67,7 @@ struct options {
 	bool wkp_strict;
 	bool pass_unserved;		/* unserved-netns pass */
 	bool container_fallback;	/* containers without a prefix use ours */
+	unsigned int data_path;		/* enum opt_data_path */
 	bool verbose;
 };
 

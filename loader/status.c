@@ -210,6 +210,7 @@ static void status_text(struct daemon *d, FILE *out, const __u64 *cnt)
 		fprintf(out, "  %s\n", policy_rule_format(&d->opt.rules[i], rule, sizeof(rule)));
 	}
 	relays_write(d, out, false);
+	xlat_status_write(&d->xns, out, false);
 	fprintf(out, "counters:");
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
 		fprintf(out, " %s=%llu", counter_names[i], (unsigned long long)cnt[i]);
@@ -273,6 +274,7 @@ static void status_json(struct daemon *d, FILE *out, const __u64 *cnt)
 	json_str(out, d->dns.last_error);
 	fputs("}", out);
 	relays_write(d, out, true);
+	xlat_status_write(&d->xns, out, true);
 	fputs(",\"counters\":{", out);
 	for (i = 0; i < SOCK464_CNT_MAX; i++)
 		fprintf(out, "%s\"%s\":%llu", i ? "," : "", counter_names[i],

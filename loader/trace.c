@@ -22,6 +22,8 @@ static const struct {
 	[SOCK464_CNT_RELAY_TCP] = { "relay", 1 },
 	[SOCK464_CNT_RELAY_UDP] = { "relay", 1 },
 	[SOCK464_CNT_NATIVE6] = { "native", 1 },
+	[SOCK464_CNT_KERNEL_TCP] = { "kernel", 1 },
+	[SOCK464_CNT_KERNEL_UDP] = { "kernel", 1 },
 	[SOCK464_CNT_PASS_RESERVED] = { "pass reserved", 0 },
 	[SOCK464_CNT_PASS_EXCLUDED] = { "pass excluded", 0 },
 	[SOCK464_CNT_PASS_NATIVE_ROUTE] = { "pass native-route", 0 },

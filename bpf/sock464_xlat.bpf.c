@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sock464 kernel data path: per-packet RFC 7915 translation in TC.
+ *
+ *   sock464_xlat_out  lo egress: an IPv4 packet of a marked socket (see
+ *                     SOCK464_XLAT_MARK in sock464.h) from 127.0.0.1 becomes
+ *                     IPv6 from the namespace's source for PREF64::dst to
+ *                     PREF64::dst, routed with bpf_fib_lookup and sent with
+ *                     bpf_redirect_neigh.
+ *   sock464_xlat_in   uplink ingress: an IPv6 TCP/UDP packet from PREF64::x
+ *                     whose IPv4 form (x -> 127.0.0.1) belongs to a socket
+ *                     on lo with the mark becomes that IPv4 packet and is
+ *                     given to lo's receive path with the mark.
+ *
+ * The kernel's socket table is the only flow state: the way in finds the
+ * flow by looking its IPv4 socket up.  The namespace's entry (PREF64) is
+ * in sock464_netns, which the daemon shares with bpf/sock464.bpf.c, under
+ * the cookie of the namespace this copy of the programs serves: the daemon
+ * loads one copy per namespace, since bpf_get_netns_cookie() in TC gives
+ * the initial namespace's cookie for a packet without a socket (measured
+ * on 6.18).  The header arithmetic is include/rfc7915.h.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "sock464.h"
+#include "rfc6052.h"
+#include "rfc7915.h"
+
+#define AF_INET6	10
+#define ETH_HLEN	14
+#define LOOPBACK_IFINDEX 1
+#define XLAT_NEXT	TC_ACT_UNSPEC	/* tcx: the next program decides */
+
+/* Set by the daemon before loading: the namespace this copy serves. */
+const volatile __u64 netns_cookie = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK464_MAX_NETNS);
+	__type(key, __u64);
+	__type(value, struct sock464_netns);
+} sock464_netns SEC(".maps");	/* reused from sock464.bpf.c by the daemon */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SOCK464_XC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xlat_counters SEC(".maps");	/* one for every copy: reused too */
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&xlat_counters, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+/* The entry of the namespace the packet is in, if it is on the kernel path. */
+static __always_inline struct sock464_netns *netns_entry(struct __sk_buff *skb)
+{
+	__u64 cookie = netns_cookie;
+	struct sock464_netns *ns = bpf_map_lookup_elem(&sock464_netns, &cookie);
+
+	(void)skb;
+
+	if (!ns || !(ns->flags & SOCK464_NS_KERNEL) || !rfc6052_len_valid(ns->plen))
+		return NULL;
+	return ns;
+}
+
+/* Offset of the TCP or UDP checksum field from the start of L4. */
+static __always_inline __u32 l4_check_off(__u8 proto)
+{
+	return proto == XLAT_PROTO_TCP ? 16 : 6;
+}
+
+static __always_inline __u64 l4_csum_flags(__u8 proto)
+{
+	/* a UDP checksum of 0 means none: a result of 0 is sent as 0xffff */
+	return BPF_F_PSEUDO_HDR | (proto == XLAT_PROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0);
+}
+
+/*
+ * The IPv6 route and source for @dst6: 0 with @fib filled (ifindex,
+ * ipv6_src), or -1.
+ */
+static __always_inline int route6(struct __sk_buff *skb, const __u8 dst6[16],
+				  __u8 proto, __u16 len, struct bpf_fib_lookup *fib)
+{
+	long rc;
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET6;
+	fib->l4_protocol = proto;
+	fib->tot_len = len;
+	fib->ifindex = skb->ifindex;
+	__builtin_memcpy(fib->ipv6_dst, dst6, 16);
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib),
+			    BPF_FIB_LOOKUP_SRC | BPF_FIB_LOOKUP_SKIP_NEIGH);
+	return rc == BPF_FIB_LKUP_RET_SUCCESS ? 0 : -1;
+}
+
+/*
+ * bpf_skb_change_proto() leaves the Ethernet header as it was; lo's
+ * receive path reads it again (eth_type_trans): the protocol, and a
+ * destination other than lo's all-zero address would make the packet
+ * PACKET_OTHERHOST, which IP drops.  So: zero addresses, @proto.
+ */
+static __always_inline int set_eth_proto(struct __sk_buff *skb, __u16 proto)
+{
+	__u16 eth[7] = {};
+
+	eth[6] = bpf_htons(proto);
+	return bpf_skb_store_bytes(skb, 0, eth, ETH_HLEN, 0);
+}
+
+static __always_inline int xlat_out(struct __sk_buff *skb)
+{
+	struct bpf_fib_lookup fib;
+	struct sock464_netns *ns;
+	struct xlat_ip4 h4;
+	struct xlat_ip6 h6;
+	__u8 dst6[16], src6[16];
+	__u32 diff;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP) || skb->mark != SOCK464_XLAT_MARK)
+		return XLAT_NEXT;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &h4, sizeof(h4)))
+		return XLAT_NEXT;
+	if (h4.saddr != bpf_htonl(SOCK464_XLAT_SRC_HOST) || sock464_ip4_reserved(h4.daddr))
+		return XLAT_NEXT;
+	ns = netns_entry(skb);
+	if (!ns) {
+		count(SOCK464_XC_OUT_NO_NETNS);
+		return TC_ACT_SHOT;
+	}
+	rfc6052_synthesize(dst6, ns->pref64, ns->plen, h4.daddr);
+	if (route6(skb, dst6, h4.protocol, bpf_ntohs(h4.tot_len) + XLAT_HLEN_DIFF, &fib)) {
+		count(SOCK464_XC_OUT_NO_ROUTE);
+		return TC_ACT_SHOT;
+	}
+	__builtin_memcpy(src6, fib.ipv6_src, 16);
+	switch (xlat_hdr_4to6(&h4, &h6, src6, dst6)) {
+	case XLAT_OK:
+		break;
+	case XLAT_PASS:
+		count(SOCK464_XC_OUT_PASS);
+		return TC_ACT_SHOT;
+	default:
+		count(SOCK464_XC_OUT_DROP);
+		return TC_ACT_SHOT;
+	}
+	diff = xlat_pseudo_diff_4to6(h4.saddr, h4.daddr, src6, dst6);
+	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IPV6), 0) ||
+	    set_eth_proto(skb, ETH_P_IPV6) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &h6, sizeof(h6), 0) ||
+	    bpf_l4_csum_replace(skb, ETH_HLEN + XLAT_IP6_HLEN + l4_check_off(h6.nexthdr),
+				0, diff, l4_csum_flags(h6.nexthdr))) {
+		count(SOCK464_XC_OUT_DROP);
+		return TC_ACT_SHOT;
+	}
+	count(SOCK464_XC_OUT);
+	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
+}
+
+/*
+ * 1 if the IPv4 form of a packet, @s4:@sport -> 127.0.0.1:@dport, is for
+ * a socket on the kernel path: a TCP socket (or its request or time-wait
+ * form) or a UDP socket on lo's 127.0.0.1 with that peer.  Only a
+ * translated flow can have a non-loopback peer there.
+ */
+static __always_inline int ours(struct __sk_buff *skb, __u8 proto, __u32 s4,
+				__u16 sport, __u16 dport)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	int found;
+
+	t.ipv4.saddr = s4;
+	t.ipv4.daddr = bpf_htonl(SOCK464_XLAT_SRC_HOST);
+	t.ipv4.sport = sport;
+	t.ipv4.dport = dport;
+	if (proto == XLAT_PROTO_TCP) {
+		/* a socket, request or time-wait socket: any on 127.0.0.1 */
+		sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		if (!sk)
+			return 0;
+		/* one load at a fixed offset: no arithmetic on sock_common */
+		found = *(volatile __u32 *)&sk->src_ip4 == bpf_htonl(SOCK464_XLAT_SRC_HOST);
+		bpf_sk_release(sk);
+		return found;
+	}
+	sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	/* UDP: bound to 127.0.0.1 or to any address, and carrying the mark */
+	found = sk->mark == SOCK464_XLAT_MARK;
+	bpf_sk_release(sk);
+	return found;
+}
+
+static __always_inline int xlat_in(struct __sk_buff *skb)
+{
+	struct sock464_netns *ns;
+	struct xlat_ip6 h6;
+	struct xlat_ip4 h4;
+	__u16 ports[2];
+	__u32 s4, d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST), diff;
+
+	if (skb->protocol != bpf_htons(ETH_P_IPV6))
+		return XLAT_NEXT;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &h6, sizeof(h6)))
+		return XLAT_NEXT;
+	if (h6.nexthdr != XLAT_PROTO_TCP && h6.nexthdr != XLAT_PROTO_UDP)
+		return XLAT_NEXT;
+	ns = netns_entry(skb);
+	if (!ns) {
+		count(SOCK464_XC_IN_NO_NETNS);
+		return XLAT_NEXT;
+	}
+	if (!rfc6052_extract(h6.saddr, ns->pref64, ns->plen, &s4))
+		return XLAT_NEXT;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP6_HLEN, ports, sizeof(ports)))
+		return XLAT_NEXT;
+	if (!ours(skb, h6.nexthdr, s4, ports[0], ports[1])) {
+		count(SOCK464_XC_IN_NOT_OURS);
+		return XLAT_NEXT;
+	}
+	if (xlat_hdr_6to4(&h6, &h4, s4, d4) != XLAT_OK) {
+		count(SOCK464_XC_IN_DROP);
+		return TC_ACT_SHOT;
+	}
+	diff = xlat_pseudo_diff_6to4(h6.saddr, h6.daddr, s4, d4);
+	if (bpf_l4_csum_replace(skb, ETH_HLEN + XLAT_IP6_HLEN + l4_check_off(h6.nexthdr),
+				0, diff, l4_csum_flags(h6.nexthdr)) ||
+	    bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
+	    set_eth_proto(skb, ETH_P_IP) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &h4, sizeof(h4), 0)) {
+		count(SOCK464_XC_IN_DROP);
+		return TC_ACT_SHOT;
+	}
+	skb->mark = SOCK464_XLAT_MARK;
+	count(SOCK464_XC_IN);
+	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
+}
+
+SEC("tc")
+int sock464_xlat_out(struct __sk_buff *skb)
+{
+	return xlat_out(skb);
+}
+
+SEC("tc")
+int sock464_xlat_in(struct __sk_buff *skb)
+{
+	return xlat_in(skb);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
