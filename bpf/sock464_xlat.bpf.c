@@ -87,17 +87,17 @@ static __always_inline __u64 l4_csum_flags(__u8 proto)
 
 /*
  * The IPv6 route and source for @dst6: 0 with @fib filled (ifindex,
- * ipv6_src), or -1.
+ * ipv6_src), or -1.  No MTU check (tot_len 0): a GSO packet is larger
+ * than any MTU, and the IPv4 route's MTU already leaves room for IPv6.
  */
 static __always_inline int route6(struct __sk_buff *skb, const __u8 dst6[16],
-				  __u8 proto, __u16 len, struct bpf_fib_lookup *fib)
+				  __u8 proto, struct bpf_fib_lookup *fib)
 {
 	long rc;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = AF_INET6;
 	fib->l4_protocol = proto;
-	fib->tot_len = len;
 	fib->ifindex = skb->ifindex;
 	__builtin_memcpy(fib->ipv6_dst, dst6, 16);
 	rc = bpf_fib_lookup(skb, fib, sizeof(*fib),
@@ -140,7 +140,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	rfc6052_synthesize(dst6, ns->pref64, ns->plen, h4.daddr);
-	if (route6(skb, dst6, h4.protocol, bpf_ntohs(h4.tot_len) + XLAT_HLEN_DIFF, &fib)) {
+	if (route6(skb, dst6, h4.protocol, &fib)) {
 		count(SOCK464_XC_OUT_NO_ROUTE);
 		return TC_ACT_SHOT;
 	}

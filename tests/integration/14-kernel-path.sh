@@ -38,6 +38,7 @@ mkdir -p "$WWW"
 echo "sock464-kernel-$$" >"$WWW/index.html"
 start_bg HTTP run_in_ns "$NS_S" python3 -m http.server 80 --bind 0.0.0.0 --directory "$WWW"
 start_bg WHOAMI run_in_ns "$NS_S" python3 "$TCPSERV" --port 9001 --timeout 600 whoami
+start_bg SINK run_in_ns "$NS_S" python3 "$TCPSERV" --port 9002 --timeout 600 sink
 start_bg SOURCE run_in_ns "$NS_S" python3 "$TCPSERV" --port 9003 --timeout 600 source 20000000
 start_bg UECHO run_in_ns "$NS_S" python3 -c '
 import socket
@@ -46,7 +47,7 @@ s.bind(("0.0.0.0", 7001))
 while True:
     d, a = s.recvfrom(65535)
     s.sendto(b"%s %d " % (a[0].encode(), a[1]) + d, a)'
-for p in 80 9001 9003; do
+for p in 80 9001 9002 9003; do
 	wait_port "$NS_S" 0.0.0.0 "$p" || t_bail "server on port $p did not start"
 done
 
@@ -103,6 +104,10 @@ t_pass
 
 t_begin "a 20 MB download arrives whole"
 assert_ok in_cg python3 "$TCPCLIENT" --family 4 --connect "$SERVER4" 9003 source 20000000
+t_pass
+
+t_begin "a 20 MB upload arrives whole (GSO segments translated on lo)"
+assert_ok in_cg python3 "$TCPCLIENT" --family 4 --connect "$SERVER4" 9002 sink 20000000
 t_pass
 
 t_begin "UDP: connected and unconnected datagrams both ways, real source shown"

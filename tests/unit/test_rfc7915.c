@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * RFC 7915 header translation (include/rfc7915.h), as the TC programs use
+ * it: header fields both ways, and checksums updated incrementally that
+ * equal checksums computed from scratch.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "rfc7915.h"
+
+static __u32 v4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static void v6(const char *s, __u8 out[16])
+{
+	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+}
+
+/* A sum over @len bytes (padded with a zero byte if odd). */
+static __u32 sum_bytes(__u32 sum, const void *p, size_t len)
+{
+	const __u8 *b = p;
+	size_t i;
+	__u16 w;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		memcpy(&w, b + i, 2);
+		sum += w;
+	}
+	if (len & 1) {
+		w = 0;
+		memcpy(&w, b + len - 1, 1);
+		sum += w;
+	}
+	return sum;
+}
+
+/* The TCP/UDP checksum of @l4 (its check field zeroed first) over IPv4. */
+static __u16 l4_check4(__u32 s, __u32 d, __u8 proto, __u8 *l4, size_t len, size_t off)
+{
+	__u32 sum = 0;
+
+	l4[off] = l4[off + 1] = 0;
+	sum = sum_bytes(sum, &s, 4);
+	sum = sum_bytes(sum, &d, 4);
+	sum += htons(proto) + htons((__u16)len);
+	return (__u16)~xlat_csum_fold(sum_bytes(sum, l4, len));
+}
+
+static __u16 l4_check6(const __u8 s[16], const __u8 d[16], __u8 proto, __u8 *l4,
+		       size_t len, size_t off)
+{
+	__u32 sum = 0, plen = htonl((__u32)len), nh = htonl(proto);
+
+	l4[off] = l4[off + 1] = 0;
+	sum = sum_bytes(sum, s, 16);
+	sum = sum_bytes(sum, d, 16);
+	sum = sum_bytes(sum, &plen, 4);
+	sum = sum_bytes(sum, &nh, 4);
+	return (__u16)~xlat_csum_fold(sum_bytes(sum, l4, len));
+}
+
+/* Incremental 4 -> 6 and 6 -> 4 equal the full computation, TCP and UDP. */
+static void test_pseudo_diff(void **state)
+{
+	__u8 s6[16], d6[16], seg[64];
+	__u32 s4 = v4("127.0.0.1"), d4 = v4("198.51.100.10");
+	__u16 c4, c6, inc;
+	unsigned int i, off;
+	__u8 proto;
+
+	(void)state;
+	v6("2001:db8:1::2", s6);
+	v6("2001:db8:64::c633:640a", d6);
+	for (proto = 6; proto <= 17; proto += 11) {
+		off = proto == 6 ? 16 : 6;
+		for (i = 0; i < sizeof(seg); i++)
+			seg[i] = (__u8)(i * 37 + proto);
+		c4 = l4_check4(s4, d4, proto, seg, 41, off);
+		c6 = l4_check6(s6, d6, proto, seg, 41, off);
+		inc = xlat_csum_apply(c4, xlat_pseudo_diff_4to6(s4, d4, s6, d6));
+		/* 0 and 0xffff are the same one's complement number */
+		assert_int_equal(inc == 0xffff ? 0 : inc, c6 == 0xffff ? 0 : c6);
+		inc = xlat_csum_apply(c6, xlat_pseudo_diff_6to4(s6, d6, s4, d4));
+		assert_int_equal(inc == 0xffff ? 0 : inc, c4 == 0xffff ? 0 : c4);
+	}
+}
+
+static struct xlat_ip4 ip4_hdr(__u8 proto, __u16 len)
+{
+	struct xlat_ip4 h = {
+		.ver_ihl = 0x45, .tos = 0xb8, .tot_len = htons(len), .id = htons(7),
+		.frag_off = htons(XLAT_IP4_DF), .ttl = 64, .protocol = proto,
+		.saddr = v4("127.0.0.1"), .daddr = v4("198.51.100.10"),
+	};
+
+	h.check = xlat_ip4_check(&h);
+	return h;
+}
+
+/* RFC 7915 section 4.1 field by field. */
+static void test_4to6(void **state)
+{
+	struct xlat_ip4 h4 = ip4_hdr(6, 60);
+	struct xlat_ip6 h6;
+	__u8 s6[16], d6[16];
+
+	(void)state;
+	v6("2001:db8:1::2", s6);
+	v6("2001:db8:64::c633:640a", d6);
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_OK);
+	assert_int_equal(h6.ver_tc >> 4, 6);
+	assert_int_equal(((h6.ver_tc & 15) << 4) | (h6.tc_flow >> 4), 0xb8);
+	assert_int_equal(h6.tc_flow & 15, 0);
+	assert_int_equal(h6.flow_lo, 0);
+	assert_int_equal(ntohs(h6.payload_len), 40);
+	assert_int_equal(h6.nexthdr, 6);
+	assert_int_equal(h6.hop_limit, 64);
+	assert_memory_equal(h6.saddr, s6, 16);
+	assert_memory_equal(h6.daddr, d6, 16);
+
+	h4.ver_ihl = 0x46;		/* options */
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
+	h4 = ip4_hdr(6, 60);
+	h4.frag_off = htons(XLAT_IP4_MF);	/* a first fragment */
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
+	h4 = ip4_hdr(6, 60);
+	h4.frag_off = htons(185);		/* a later one */
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
+	h4 = ip4_hdr(47, 60);			/* GRE */
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
+	h4 = ip4_hdr(17, 60);
+	h4.ttl = 1;
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_DROP);
+	h4 = ip4_hdr(17, 10);			/* shorter than its header */
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
+}
+
+/* RFC 7915 section 5.1, and a valid IPv4 header checksum. */
+static void test_6to4(void **state)
+{
+	struct xlat_ip6 h6 = {
+		.ver_tc = 0x6b, .tc_flow = 0x81, .flow_lo = htons(0x2345),
+		.payload_len = htons(1000), .nexthdr = 17, .hop_limit = 61,
+	};
+	struct xlat_ip4 h4;
+
+	(void)state;
+	assert_int_equal(xlat_hdr_6to4(&h6, &h4, v4("198.51.100.10"), v4("127.0.0.1")),
+			 XLAT_OK);
+	assert_int_equal(h4.ver_ihl, 0x45);
+	assert_int_equal(h4.tos, 0xb8);
+	assert_int_equal(ntohs(h4.tot_len), 1020);
+	assert_int_equal(ntohs(h4.frag_off), XLAT_IP4_DF);
+	assert_int_equal(h4.ttl, 61);
+	assert_int_equal(h4.protocol, 17);
+	assert_int_equal(h4.saddr, v4("198.51.100.10"));
+	assert_int_equal(h4.daddr, v4("127.0.0.1"));
+	assert_int_equal(xlat_csum_fold(sum_bytes(0, &h4, 20)), 0xffff);
+
+	h6.nexthdr = 44;		/* a Fragment header: not here */
+	assert_int_equal(xlat_hdr_6to4(&h6, &h4, 1, 2), XLAT_PASS);
+	h6.nexthdr = 6;
+	h6.payload_len = htons(65530);	/* does not fit IPv4's 16-bit total */
+	assert_int_equal(xlat_hdr_6to4(&h6, &h4, 1, 2), XLAT_DROP);
+	h6.ver_tc = 0x4b;
+	assert_int_equal(xlat_hdr_6to4(&h6, &h4, 1, 2), XLAT_PASS);
+}
+
+/* Room for the larger header and a Fragment header; IPv6's minimum. */
+static void test_route_mtu(void **state)
+{
+	(void)state;
+	assert_int_equal(xlat_route_mtu(1500), 1472);
+	assert_int_equal(xlat_route_mtu(1280), 1252);
+	assert_int_equal(xlat_route_mtu(1000), 1252);
+	assert_int_equal(xlat_route_mtu(9000), 8972);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pseudo_diff),
+		cmocka_unit_test(test_4to6),
+		cmocka_unit_test(test_6to4),
+		cmocka_unit_test(test_route_mtu),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
