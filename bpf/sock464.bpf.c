@@ -811,6 +811,21 @@ static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 }
 
 /*
+ * AF_INET sockets the kernel path translates: served TCP and UDP, and raw
+ * ICMP sockets (ping), which no connect or sendmsg hook sees: their echo
+ * requests take the marked route unless a native route exists.
+ */
+static __always_inline int markable(const struct bpf_sock *ctx, __u8 state)
+{
+	if (ctx->family != SOCK464_AF_INET)
+		return 0;
+	if (state == SOCK464_SK_SERVED)
+		return 1;
+	return ctx->type == SOCK464_SOCK_RAW && ctx->protocol == IPPROTO_ICMP &&
+	       !(daemon_tgid && bpf_get_current_pid_tgid() >> 32 == daemon_tgid);
+}
+
+/*
  * A served AF_INET socket in a namespace on the kernel path gets the mark
  * now: udp_sendmsg() reads it before sendmsg4 runs.
  */
@@ -825,7 +840,7 @@ static __always_inline void sock_create(struct bpf_sock *ctx)
 	if (!st)
 		return;
 	st->state = decide(ctx->family, ctx->type);
-	if (st->state != SOCK464_SK_SERVED || ctx->family != SOCK464_AF_INET)
+	if (!markable(ctx, st->state))
 		return;
 	cookie = bpf_get_netns_cookie(ctx);
 	ns = bpf_map_lookup_elem(&sock464_netns, &cookie);

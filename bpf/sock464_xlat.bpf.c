@@ -52,6 +52,13 @@ struct {
 	__type(value, __u64);
 } xlat_counters SEC(".maps");	/* one for every copy: reused too */
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SOCK464_MAX_ECHO);
+	__type(key, struct sock464_echo_key);
+	__type(value, __u8);
+} xlat_echo SEC(".maps");	/* shared by every copy too */
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&xlat_counters, &idx);
@@ -119,6 +126,44 @@ static __always_inline int set_eth_proto(struct __sk_buff *skb, __u16 proto)
 	return bpf_skb_store_bytes(skb, 0, eth, ETH_HLEN, 0);
 }
 
+#define L4_OFF (ETH_HLEN + XLAT_IP6_HLEN)	/* after the translation */
+
+/* An ICMP echo going out: 0 and its identifier filed, or -1 (not echo). */
+static __always_inline int echo_out(struct __sk_buff *skb, __u32 dst4)
+{
+	struct sock464_echo_key key = { .netns = netns_cookie, .ip4 = dst4 };
+	__u8 icmp[6], one = 1;
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, icmp, sizeof(icmp)) ||
+	    icmp[0] != XLAT_ICMP_ECHO)
+		return -1;
+	__builtin_memcpy(&key.id, &icmp[4], sizeof(key.id));
+	bpf_map_update_elem(&xlat_echo, &key, &one, BPF_ANY);
+	return 0;
+}
+
+/* The L4 header of a packet now IPv6 (@h6), from IPv4 (@h4): checksums, ICMP type. */
+static __always_inline int l4_out(struct __sk_buff *skb, const struct xlat_ip4 *h4,
+				  const struct xlat_ip6 *h6)
+{
+	__u16 tc, ntc;
+	__u8 *b = (__u8 *)&ntc;
+
+	if (h4->protocol != XLAT_PROTO_ICMP)
+		return bpf_l4_csum_replace(skb, L4_OFF + l4_check_off(h6->nexthdr), 0,
+					   xlat_pseudo_diff_4to6(h4->saddr, h4->daddr,
+								 h6->saddr, h6->daddr),
+					   l4_csum_flags(h6->nexthdr));
+	if (bpf_skb_load_bytes(skb, L4_OFF, &tc, sizeof(tc)))
+		return -1;
+	ntc = tc;
+	b[0] = XLAT_ICMP6_ECHO;
+	return bpf_skb_store_bytes(skb, L4_OFF, &ntc, 1, 0) ||
+	       bpf_l4_csum_replace(skb, L4_OFF + 2, 0,
+				   xlat_icmp_diff_4to6(h6->saddr, h6->daddr,
+						       bpf_ntohs(h6->payload_len), tc, ntc), 0);
+}
+
 static __always_inline int xlat_out(struct __sk_buff *skb)
 {
 	struct bpf_fib_lookup fib;
@@ -126,7 +171,6 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 	struct xlat_ip4 h4;
 	struct xlat_ip6 h6;
 	__u8 dst6[16], src6[16];
-	__u32 diff;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) || skb->mark != SOCK464_XLAT_MARK)
 		return XLAT_NEXT;
@@ -147,20 +191,21 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 	__builtin_memcpy(src6, fib.ipv6_src, 16);
 	switch (xlat_hdr_4to6(&h4, &h6, src6, dst6)) {
 	case XLAT_OK:
+		if (h4.protocol == XLAT_PROTO_ICMP && echo_out(skb, h4.daddr))
+			goto pass;
 		break;
 	case XLAT_PASS:
+pass:
 		count(SOCK464_XC_OUT_PASS);
 		return TC_ACT_SHOT;
 	default:
 		count(SOCK464_XC_OUT_DROP);
 		return TC_ACT_SHOT;
 	}
-	diff = xlat_pseudo_diff_4to6(h4.saddr, h4.daddr, src6, dst6);
 	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IPV6), 0) ||
 	    set_eth_proto(skb, ETH_P_IPV6) ||
 	    bpf_skb_store_bytes(skb, ETH_HLEN, &h6, sizeof(h6), 0) ||
-	    bpf_l4_csum_replace(skb, ETH_HLEN + XLAT_IP6_HLEN + l4_check_off(h6.nexthdr),
-				0, diff, l4_csum_flags(h6.nexthdr))) {
+	    l4_out(skb, &h4, &h6)) {
 		count(SOCK464_XC_OUT_DROP);
 		return TC_ACT_SHOT;
 	}
@@ -204,19 +249,48 @@ static __always_inline int ours(struct __sk_buff *skb, __u8 proto, __u32 s4,
 	return found;
 }
 
+/* 1 if an ICMPv6 message from @s4 (type and code @tc) answers an echo of ours. */
+static __always_inline int echo_in(struct __sk_buff *skb, __u32 s4, __u16 tc)
+{
+	struct sock464_echo_key key = { .netns = netns_cookie, .ip4 = s4 };
+
+	if (((__u8 *)&tc)[0] != XLAT_ICMP6_ECHO_REPLY ||
+	    bpf_skb_load_bytes(skb, L4_OFF + 4, &key.id, sizeof(key.id)))
+		return 0;
+	return bpf_map_lookup_elem(&xlat_echo, &key) != NULL;
+}
+
+/* The L4 header of an IPv6 packet (@h6) about to be IPv4 from @s4 to @d4. */
+static __always_inline int l4_in(struct __sk_buff *skb, const struct xlat_ip6 *h6,
+				 __u32 s4, __u32 d4, __u16 tc)
+{
+	__u16 ntc = tc;
+
+	if (h6->nexthdr != XLAT_PROTO_ICMP6)
+		return bpf_l4_csum_replace(skb, L4_OFF + l4_check_off(h6->nexthdr), 0,
+					   xlat_pseudo_diff_6to4(h6->saddr, h6->daddr, s4, d4),
+					   l4_csum_flags(h6->nexthdr));
+	((__u8 *)&ntc)[0] = XLAT_ICMP_ECHO_REPLY;
+	return bpf_skb_store_bytes(skb, L4_OFF, &ntc, 1, 0) ||
+	       bpf_l4_csum_replace(skb, L4_OFF + 2, 0,
+				   xlat_icmp_diff_6to4(h6->saddr, h6->daddr,
+						       bpf_ntohs(h6->payload_len), tc, ntc), 0);
+}
+
 static __always_inline int xlat_in(struct __sk_buff *skb)
 {
 	struct sock464_netns *ns;
 	struct xlat_ip6 h6;
 	struct xlat_ip4 h4;
 	__u16 ports[2];
-	__u32 s4, d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST), diff;
+	__u32 s4, d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST);
 
 	if (skb->protocol != bpf_htons(ETH_P_IPV6))
 		return XLAT_NEXT;
 	if (bpf_skb_load_bytes(skb, ETH_HLEN, &h6, sizeof(h6)))
 		return XLAT_NEXT;
-	if (h6.nexthdr != XLAT_PROTO_TCP && h6.nexthdr != XLAT_PROTO_UDP)
+	if (h6.nexthdr != XLAT_PROTO_TCP && h6.nexthdr != XLAT_PROTO_UDP &&
+	    h6.nexthdr != XLAT_PROTO_ICMP6)
 		return XLAT_NEXT;
 	ns = netns_entry(skb);
 	if (!ns) {
@@ -227,18 +301,16 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		return XLAT_NEXT;
 	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP6_HLEN, ports, sizeof(ports)))
 		return XLAT_NEXT;
-	if (!ours(skb, h6.nexthdr, s4, ports[0], ports[1])) {
+	if (h6.nexthdr == XLAT_PROTO_ICMP6 ? !echo_in(skb, s4, ports[0]) :
+					     !ours(skb, h6.nexthdr, s4, ports[0], ports[1])) {
 		count(SOCK464_XC_IN_NOT_OURS);
 		return XLAT_NEXT;
 	}
-	if (xlat_hdr_6to4(&h6, &h4, s4, d4) != XLAT_OK) {
+	if (xlat_hdr_6to4(&h6, &h4, s4, d4) != XLAT_OK || l4_in(skb, &h6, s4, d4, ports[0])) {
 		count(SOCK464_XC_IN_DROP);
 		return TC_ACT_SHOT;
 	}
-	diff = xlat_pseudo_diff_6to4(h6.saddr, h6.daddr, s4, d4);
-	if (bpf_l4_csum_replace(skb, ETH_HLEN + XLAT_IP6_HLEN + l4_check_off(h6.nexthdr),
-				0, diff, l4_csum_flags(h6.nexthdr)) ||
-	    bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
+	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
 	    set_eth_proto(skb, ETH_P_IP) ||
 	    bpf_skb_store_bytes(skb, ETH_HLEN, &h4, sizeof(h4), 0)) {
 		count(SOCK464_XC_IN_DROP);

@@ -156,7 +156,8 @@ static __always_inline int xlat_hdr_4to6(const struct xlat_ip4 *h4,
 
 	if (h4->ver_ihl != 0x45 || tot < XLAT_IP4_HLEN || xlat_ip4_is_fragment(h4))
 		return XLAT_PASS;
-	if (h4->protocol != XLAT_PROTO_TCP && h4->protocol != XLAT_PROTO_UDP)
+	if (h4->protocol != XLAT_PROTO_TCP && h4->protocol != XLAT_PROTO_UDP &&
+	    h4->protocol != XLAT_PROTO_ICMP)
 		return XLAT_PASS;
 	if (h4->ttl <= 1)
 		return XLAT_DROP;
@@ -164,7 +165,7 @@ static __always_inline int xlat_hdr_4to6(const struct xlat_ip4 *h4,
 	h6->tc_flow = (__u8)(h4->tos << 4);
 	h6->flow_lo = 0;
 	h6->payload_len = xlat_htons(tot - XLAT_IP4_HLEN);
-	h6->nexthdr = h4->protocol;
+	h6->nexthdr = h4->protocol == XLAT_PROTO_ICMP ? XLAT_PROTO_ICMP6 : h4->protocol;
 	h6->hop_limit = h4->ttl;
 	for (i = 0; i < 16; i++) {
 		h6->saddr[i] = s6[i];
@@ -185,7 +186,8 @@ static __always_inline int xlat_hdr_6to4(const struct xlat_ip6 *h6,
 
 	if ((h6->ver_tc >> 4) != 6)
 		return XLAT_PASS;
-	if (h6->nexthdr != XLAT_PROTO_TCP && h6->nexthdr != XLAT_PROTO_UDP)
+	if (h6->nexthdr != XLAT_PROTO_TCP && h6->nexthdr != XLAT_PROTO_UDP &&
+	    h6->nexthdr != XLAT_PROTO_ICMP6)
 		return XLAT_PASS;
 	if (plen > 0xffff - XLAT_IP4_HLEN)
 		return XLAT_DROP;
@@ -195,11 +197,62 @@ static __always_inline int xlat_hdr_6to4(const struct xlat_ip6 *h6,
 	h4->id = 0;
 	h4->frag_off = xlat_htons(XLAT_IP4_DF);
 	h4->ttl = h6->hop_limit;
-	h4->protocol = h6->nexthdr;
+	h4->protocol = h6->nexthdr == XLAT_PROTO_ICMP6 ? XLAT_PROTO_ICMP : h6->nexthdr;
 	h4->saddr = s4;
 	h4->daddr = d4;
 	h4->check = xlat_ip4_check(h4);
 	return XLAT_OK;
+}
+
+/* ICMP echo (RFC 7915 sections 4.2 and 5.2); errors are not mapped here. */
+#define XLAT_ICMP_ECHO_REPLY	0
+#define XLAT_ICMP_ECHO		8
+#define XLAT_ICMP6_ECHO		128
+#define XLAT_ICMP6_ECHO_REPLY	129
+
+/* The ICMPv6 type for ICMPv4 echo type @t, or -1. */
+static __always_inline int xlat_icmp_type_4to6(__u8 t)
+{
+	if (t == XLAT_ICMP_ECHO)
+		return XLAT_ICMP6_ECHO;
+	if (t == XLAT_ICMP_ECHO_REPLY)
+		return XLAT_ICMP6_ECHO_REPLY;
+	return -1;
+}
+
+/* The ICMPv4 type for ICMPv6 echo type @t, or -1. */
+static __always_inline int xlat_icmp_type_6to4(__u8 t)
+{
+	if (t == XLAT_ICMP6_ECHO)
+		return XLAT_ICMP_ECHO;
+	if (t == XLAT_ICMP6_ECHO_REPLY)
+		return XLAT_ICMP_ECHO_REPLY;
+	return -1;
+}
+
+/*
+ * The checksum difference from an ICMPv4 message of @len bytes to the same
+ * message as ICMPv6 from @s6 to @d6: ICMPv6 covers a pseudo-header, ICMPv4
+ * none, and the type (first byte of the word @old_tc, type and code as
+ * stored) becomes @new_tc.
+ */
+static __always_inline __u32 xlat_icmp_diff_4to6(const __u8 s6[16], const __u8 d6[16],
+						 __u16 len, __u16 old_tc, __u16 new_tc)
+{
+	__u32 sum = 0;
+
+	sum = xlat_csum_words(sum, (const __u16 *)s6, 8);
+	sum = xlat_csum_words(sum, (const __u16 *)d6, 8);
+	sum += xlat_htons(len) + xlat_htons(XLAT_PROTO_ICMP6);
+	sum += (__u16)~old_tc + new_tc;
+	return sum;
+}
+
+/* The reverse: ICMPv6 from @s6 to @d6 back to ICMPv4. */
+static __always_inline __u32 xlat_icmp_diff_6to4(const __u8 s6[16], const __u8 d6[16],
+						 __u16 len, __u16 old_tc, __u16 new_tc)
+{
+	return (__u16)~xlat_csum_fold(xlat_icmp_diff_4to6(s6, d6, len, new_tc, old_tc));
 }
 
 /*

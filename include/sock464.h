@@ -30,6 +30,7 @@
 #define SOCK464_AF_INET6	10
 #define SOCK464_SOCK_STREAM	1
 #define SOCK464_SOCK_DGRAM	2
+#define SOCK464_SOCK_RAW	3
 
 /* Sizes of the maps; every map is bounded. */
 #define SOCK464_MAX_NETNS	1024	/* network namespaces served at once */
@@ -112,6 +113,20 @@ enum sock464_xlat_counter {
 	SOCK464_XC_IN_NO_NETNS,		/* IPv6 TCP/UDP in a namespace not on the kernel path */
 	SOCK464_XC_IN_NOT_OURS,		/* from PREF64, but no translated socket: left as IPv6 */
 	SOCK464_XC_MAX
+};
+
+/*
+ * ICMP echo on the kernel path has no ports and no socket to look up: an
+ * echo request going out files its identifier and destination here (LRU),
+ * and only echo replies that match go back to IPv4.
+ */
+#define SOCK464_MAX_ECHO	4096
+
+struct sock464_echo_key {
+	__u64 netns;		/* netns cookie */
+	__u32 ip4;		/* the pinged IPv4 address */
+	__u16 id;		/* the echo identifier, as on the wire */
+	__u16 pad;
 };
 
 #define SOCK464_XLAT_COUNTER_NAMES {	\

@@ -57,6 +57,9 @@ static struct sock464_xlat *load_copy(struct xlat *x, __u64 cookie,
 	if (!err && shared)
 		err = bpf_map__reuse_fd(skel->maps.xlat_counters,
 					bpf_map__fd(shared->maps.xlat_counters));
+	if (!err && shared)
+		err = bpf_map__reuse_fd(skel->maps.xlat_echo,
+					bpf_map__fd(shared->maps.xlat_echo));
 	if (!err)
 		err = sock464_xlat__load(skel);
 	if (err) {

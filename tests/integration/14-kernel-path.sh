@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
-need_cmd tayga curl python3 tcpdump ip ethtool
+need_cmd tayga curl python3 tcpdump ip ethtool ping
 
 LOAD=$T_ROOT/build/sock464-load
 CTL=$T_ROOT/build/sock464ctl
@@ -125,6 +125,18 @@ big = b'x' * 1400; c.send(big); d = c.recv(4000); print('BIG', len(d) >= 1400)" 
 	assert_contains "$T_OUT" "BIG True"
 t_pass
 
+t_begin "ping: ICMP echo both ways"
+assert_ok in_cg ping -c 3 -i 0.2 -W 3 "$SERVER4" &&
+	assert_contains "$T_OUT" "3 received" &&
+	assert_ok ctl status &&
+	assert_match "$T_OUT" "xlat_in=[1-9]"
+t_pass
+
+t_begin "ping outside the cgroup: still unreachable"
+expect_fail outside ping -c 1 -W 2 "$SERVER4" &&
+	assert_contains "$T_OUT $T_ERR" "unreachable"
+t_pass
+
 t_begin "processes outside the cgroup still get ENETUNREACH"
 expect_fail outside curl -sS --max-time 5 "http://$SERVER4/" &&
 	assert_ok outside python3 -c "
@@ -142,9 +154,10 @@ CAP=$T_TMP/wire.txt
 # Checksums are completed on the way out instead of left to the veth
 # (CHECKSUM_PARTIAL), so that tcpdump sees the final ones.
 run_in_ns "$NS_C" ethtool -K "$IF_C" tx off >/dev/null
-start_bg DUMP run_in_ns "$NS_R" tcpdump -l -n -vv -i "$IF_RC" ip6 and '(tcp or udp)'
+start_bg DUMP run_in_ns "$NS_R" tcpdump -l -n -vv -i "$IF_RC" ip6 and '(tcp or udp or icmp6)'
 sleep 1
 assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&
+	assert_ok in_cg ping -c 1 -W 3 "$SERVER4" &&
 	assert_ok in_cg python3 -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
@@ -158,7 +171,10 @@ assert_contains "$(cat "$CAP")" "$CLIENT6." &&
 	assert_contains "$(cat "$CAP")" "$SYN6.80" &&
 	assert_contains "$(cat "$CAP")" "$SYN6.7001" &&
 	assert_contains "$(cat "$CAP")" "cksum" &&
-	assert_not_contains "$(cat "$CAP")" "incorrect" "checksums"
+	assert_contains "$(cat "$CAP")" "ICMP6, echo request" &&
+	assert_contains "$(cat "$CAP")" "icmp6 sum ok" &&
+	assert_not_contains "$(cat "$CAP")" "incorrect" "checksums" &&
+	assert_not_contains "$(cat "$CAP")" "bad icmp6" "ICMPv6 checksums"
 t_pass
 
 t_begin "SIGTERM: rule, route and sysctls as they were"

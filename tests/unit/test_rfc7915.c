@@ -178,6 +178,45 @@ static void test_6to4(void **state)
 	assert_int_equal(xlat_hdr_6to4(&h6, &h4, 1, 2), XLAT_PASS);
 }
 
+/* ICMP echo: the type mapped, the checksum gains ICMPv6's pseudo-header. */
+static void test_icmp_echo(void **state)
+{
+	__u8 s6[16], d6[16], msg[64], m6[64];
+	__u32 sum, plen = htonl(sizeof(msg)), nh = htonl(58);
+	__u16 c4, c6, tc4, tc6, inc;
+	struct xlat_ip4 h4 = ip4_hdr(1, 20 + sizeof(msg));
+	struct xlat_ip6 h6;
+	unsigned int i;
+
+	(void)state;
+	v6("2001:db8:1::2", s6);
+	v6("2001:db8:64::c633:640a", d6);
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_OK);
+	assert_int_equal(h6.nexthdr, 58);
+	assert_int_equal(xlat_icmp_type_4to6(8), 128);
+	assert_int_equal(xlat_icmp_type_4to6(0), 129);
+	assert_int_equal(xlat_icmp_type_4to6(3), -1);
+	assert_int_equal(xlat_icmp_type_6to4(129), 0);
+	assert_int_equal(xlat_icmp_type_6to4(1), -1);
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (__u8)(i * 13 + 1);
+	msg[0] = 8;
+	msg[1] = 0;
+	msg[2] = msg[3] = 0;
+	c4 = (__u16)~xlat_csum_fold(sum_bytes(0, msg, sizeof(msg)));
+	memcpy(m6, msg, sizeof(m6));
+	m6[0] = 128;
+	sum = sum_bytes(sum_bytes(0, s6, 16), d6, 16);
+	sum = sum_bytes(sum_bytes(sum, &plen, 4), &nh, 4);
+	c6 = (__u16)~xlat_csum_fold(sum_bytes(sum, m6, sizeof(m6)));
+	memcpy(&tc4, msg, 2);
+	memcpy(&tc6, m6, 2);
+	inc = xlat_csum_apply(c4, xlat_icmp_diff_4to6(s6, d6, sizeof(msg), tc4, tc6));
+	assert_int_equal(inc == 0xffff ? 0 : inc, c6 == 0xffff ? 0 : c6);
+	inc = xlat_csum_apply(c6, xlat_icmp_diff_6to4(s6, d6, sizeof(msg), tc6, tc4));
+	assert_int_equal(inc == 0xffff ? 0 : inc, c4 == 0xffff ? 0 : c4);
+}
+
 /* Room for the larger header and a Fragment header; IPv6's minimum. */
 static void test_route_mtu(void **state)
 {
@@ -194,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_pseudo_diff),
 		cmocka_unit_test(test_4to6),
 		cmocka_unit_test(test_6to4),
+		cmocka_unit_test(test_icmp_echo),
 		cmocka_unit_test(test_route_mtu),
 	};
 
