@@ -277,13 +277,90 @@ static __always_inline int l4_in(struct __sk_buff *skb, const struct xlat_ip6 *h
 						       bpf_ntohs(h6->payload_len), tc, ntc), 0);
 }
 
+/* Where the ICMP error's parts are in the IPv6 form, and in the IPv4 form. */
+#define ERR6_INNER	(L4_OFF + 8)
+#define ERR6_PORTS	(ERR6_INNER + XLAT_IP6_HLEN)
+#define ERR4_L4		(ETH_HLEN + XLAT_IP4_HLEN)
+#define ERR4_PORTS	(ERR4_L4 + 8 + XLAT_IP4_HLEN)
+
+/* The old and new inner TCP/UDP checksum of an error (both 0 if not there). */
+static __always_inline void inner_l4_check(struct __sk_buff *skb, const struct xlat_ip6 *i6,
+					   __u32 s4, __u32 d4, __u16 *old, __u16 *new)
+{
+	*old = *new = 0;
+	if (bpf_skb_load_bytes(skb, ERR6_PORTS + l4_check_off(i6->nexthdr), old, 2))
+		return;
+	*new = *old;
+	if (i6->nexthdr == XLAT_PROTO_UDP && !*old)
+		return;		/* no checksum */
+	*new = xlat_csum_apply(*old, xlat_pseudo_diff_6to4(i6->saddr, i6->daddr, s4, d4));
+}
+
+/*
+ * An ICMPv6 error about a packet of a translated flow (its inner packet
+ * is that flow's IPv6 form) becomes the ICMPv4 error with the inner packet
+ * in its IPv4 form (RFC 7915 section 5.2): port unreachable gives UDP
+ * ECONNREFUSED, host unreachable TCP EHOSTUNREACH, Packet Too Big lowers
+ * the IPv4 path MTU.  @s4: the error's IPv4 source (0: none, 192.0.0.8).
+ */
+static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock464_netns *ns,
+				       const struct xlat_ip6 *h6, __u32 s4)
+{
+	struct xlat_icmp e6, e4;
+	struct xlat_ip6 i6, o6 = *h6;
+	struct xlat_ip4 i4, o4;
+	__u32 x, lo = bpf_htonl(SOCK464_XLAT_SRC_HOST);
+	__u16 ports[2], l4_old, l4_new;
+	__u8 err4[8 + XLAT_IP4_HLEN];
+
+	if (bpf_skb_load_bytes(skb, L4_OFF, &e6, sizeof(e6)) ||
+	    bpf_skb_load_bytes(skb, ERR6_INNER, &i6, sizeof(i6)) ||
+	    bpf_skb_load_bytes(skb, ERR6_PORTS, ports, sizeof(ports)))
+		return XLAT_NEXT;
+	if ((i6.nexthdr != XLAT_PROTO_TCP && i6.nexthdr != XLAT_PROTO_UDP) ||
+	    !rfc6052_extract(i6.daddr, ns->pref64, ns->plen, &x) ||
+	    !ours(skb, i6.nexthdr, x, ports[1], ports[0])) {
+		count(SOCK464_XC_IN_NOT_OURS);
+		return XLAT_NEXT;
+	}
+	if (xlat_icmp_err_6to4(&e6, &e4) || xlat_hdr_6to4(&i6, &i4, lo, x) != XLAT_OK ||
+	    bpf_ntohs(h6->payload_len) < 8 + XLAT_IP6_HLEN) {
+		count(SOCK464_XC_IN_DROP);
+		return TC_ACT_SHOT;
+	}
+	inner_l4_check(skb, &i6, lo, x, &l4_old, &l4_new);
+	e4.check = xlat_icmp_err_check(e6.check, h6->saddr, h6->daddr,
+				       bpf_ntohs(h6->payload_len), &e6, &i6, &e4, &i4,
+				       l4_old, l4_new);
+	o6.payload_len = bpf_htons(bpf_ntohs(h6->payload_len) - XLAT_HLEN_DIFF);
+	if (xlat_hdr_6to4(&o6, &o4, s4 ? s4 : bpf_htonl(XLAT_DUMMY_IP4_HOST), lo) != XLAT_OK) {
+		count(SOCK464_XC_IN_DROP);
+		return TC_ACT_SHOT;
+	}
+	__builtin_memcpy(err4, &e4, 8);
+	__builtin_memcpy(err4 + 8, &i4, XLAT_IP4_HLEN);
+	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
+	    bpf_skb_adjust_room(skb, -XLAT_HLEN_DIFF, BPF_ADJ_ROOM_NET, 0) ||
+	    set_eth_proto(skb, ETH_P_IP) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &o4, sizeof(o4), 0) ||
+	    bpf_skb_store_bytes(skb, ERR4_L4, err4, sizeof(err4), 0) ||
+	    (l4_old != l4_new &&
+	     bpf_skb_store_bytes(skb, ERR4_PORTS + l4_check_off(i6.nexthdr), &l4_new, 2, 0))) {
+		count(SOCK464_XC_IN_DROP);
+		return TC_ACT_SHOT;
+	}
+	skb->mark = SOCK464_XLAT_MARK;
+	count(SOCK464_XC_IN_ERROR);
+	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
+}
+
 static __always_inline int xlat_in(struct __sk_buff *skb)
 {
 	struct sock464_netns *ns;
 	struct xlat_ip6 h6;
 	struct xlat_ip4 h4;
 	__u16 ports[2];
-	__u32 s4, d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST);
+	__u32 s4 = 0, d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST);
 
 	if (skb->protocol != bpf_htons(ETH_P_IPV6))
 		return XLAT_NEXT;
@@ -297,10 +374,15 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		count(SOCK464_XC_IN_NO_NETNS);
 		return XLAT_NEXT;
 	}
-	if (!rfc6052_extract(h6.saddr, ns->pref64, ns->plen, &s4))
-		return XLAT_NEXT;
+	if (!rfc6052_extract(h6.saddr, ns->pref64, ns->plen, &s4)) {
+		if (h6.nexthdr != XLAT_PROTO_ICMP6)
+			return XLAT_NEXT;
+		s4 = 0;		/* an error from a router on the IPv6 path */
+	}
 	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP6_HLEN, ports, sizeof(ports)))
 		return XLAT_NEXT;
+	if (h6.nexthdr == XLAT_PROTO_ICMP6 && ((__u8 *)ports)[0] < 128)
+		return icmp_err_in(skb, ns, &h6, s4);
 	if (h6.nexthdr == XLAT_PROTO_ICMP6 ? !echo_in(skb, s4, ports[0]) :
 					     !ours(skb, h6.nexthdr, s4, ports[0], ports[1])) {
 		count(SOCK464_XC_IN_NOT_OURS);

@@ -112,6 +112,7 @@ enum sock464_xlat_counter {
 	SOCK464_XC_IN_DROP,		/* ours, but dropped (errors) */
 	SOCK464_XC_IN_NO_NETNS,		/* IPv6 TCP/UDP in a namespace not on the kernel path */
 	SOCK464_XC_IN_NOT_OURS,		/* from PREF64, but no translated socket: left as IPv6 */
+	SOCK464_XC_IN_ERROR,		/* ICMPv6 errors given to a socket as ICMPv4 */
 	SOCK464_XC_MAX
 };
 
@@ -139,6 +140,7 @@ struct sock464_echo_key {
 	"xlat_in_drop",			\
 	"xlat_in_no_netns",		\
 	"xlat_in_not_ours",		\
+	"xlat_in_error",		\
 }
 
 /*

@@ -94,6 +94,27 @@ except OSError as e:
 	assert_eq "ECONNREFUSED" "$T_OUT"
 t_pass
 
+t_begin "ICMPv6 errors become ICMPv4: UDP ECONNREFUSED, TCP EHOSTUNREACH at once"
+ip -n "$NS_R" route add unreachable 198.51.100.250/32
+assert_ok in_cg python3 -c "
+import socket, errno, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+s.connect(('$SERVER4', 7999)); s.send(b'anyone?')
+try:
+    s.recv(100); print('UDP GOT')
+except OSError as e:
+    print('UDP', errno.errorcode.get(e.errno, e))
+t = socket.socket(); t.settimeout(20); t0 = time.monotonic()
+try:
+    t.connect(('198.51.100.250', 80)); print('TCP CONNECTED')
+except OSError as e:
+    print('TCP', errno.errorcode.get(e.errno, e), 'fast' if time.monotonic() - t0 < 5 else 'slow')" &&
+	assert_contains "$T_OUT" "UDP ECONNREFUSED" &&
+	assert_contains "$T_OUT" "TCP EHOSTUNREACH fast" &&
+	assert_ok ctl status &&
+	assert_match "$T_OUT" "xlat_in_error=[2-9]"
+t_pass
+
 t_begin "TCP_MAXSEG is that of the real connection"
 assert_ok in_cg python3 -c "
 import socket

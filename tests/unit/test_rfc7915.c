@@ -217,6 +217,78 @@ static void test_icmp_echo(void **state)
 	assert_int_equal(inc == 0xffff ? 0 : inc, c4 == 0xffff ? 0 : c4);
 }
 
+/* ICMPv6 errors: type and code mapping, MTU, the checksum of the result. */
+static void test_icmp_errors(void **state)
+{
+	static const struct { __u8 t6, c6; int t4, c4; } map[] = {
+		{ 1, 0, 3, 1 }, { 1, 1, 3, 10 }, { 1, 2, 3, 1 }, { 1, 3, 3, 1 },
+		{ 1, 4, 3, 3 }, { 1, 5, -1, 0 }, { 3, 0, 11, 0 }, { 3, 1, 11, 1 },
+		{ 3, 2, -1, 0 }, { 4, 0, -1, 0 }, { 2, 0, 3, 4 },
+	};
+	struct xlat_icmp e6 = {}, e4;
+	struct xlat_ip6 i6 = {
+		.ver_tc = 0x60, .payload_len = htons(28), .nexthdr = 17, .hop_limit = 64,
+	};
+	struct xlat_ip4 i4;
+	__u8 s6[16], d6[16], m6[8 + 40 + 8], m4[8 + 20 + 8];
+	__u32 sum, plen = htonl(sizeof(m6)), nh = htonl(58);
+	__u16 c4, l4_old, l4_new;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		e6.type = map[i].t6;
+		e6.code = map[i].c6;
+		e6.w1 = 0;
+		e6.w2 = htons(1400);
+		if (map[i].t4 < 0) {
+			assert_int_equal(xlat_icmp_err_6to4(&e6, &e4), -1);
+			continue;
+		}
+		assert_int_equal(xlat_icmp_err_6to4(&e6, &e4), 0);
+		assert_int_equal(e4.type, map[i].t4);
+		assert_int_equal(e4.code, map[i].c4);
+	}
+	e6.type = 2;
+	e6.w2 = htons(1280);
+	assert_int_equal(xlat_icmp_err_6to4(&e6, &e4), 0);
+	assert_int_equal(ntohs(e4.w2), 1252);		/* as xlat_route_mtu(1280) */
+	e6.w2 = htons(600);				/* below IPv6's minimum */
+	assert_int_equal(xlat_icmp_err_6to4(&e6, &e4), 0);
+	assert_int_equal(ntohs(e4.w2), 1252);
+
+	/* A port unreachable about a UDP datagram 2001:db8:1::2 -> PREF64::x. */
+	v6("2001:db8:64::c633:640a", s6);		/* from the NAT64 */
+	v6("2001:db8:1::2", d6);
+	memcpy(i6.saddr, d6, 16);
+	memcpy(i6.daddr, s6, 16);
+	e6 = (struct xlat_icmp){ .type = 1, .code = 4 };
+	memset(m6, 0, sizeof(m6));
+	memcpy(m6 + 8, &i6, 40);
+	for (i = 0; i < 8; i++)
+		m6[48 + i] = (__u8)(i * 29 + 3);
+	m6[0] = 1;
+	m6[1] = 4;
+	sum = sum_bytes(sum_bytes(0, s6, 16), d6, 16);
+	sum = sum_bytes(sum_bytes(sum, &plen, 4), &nh, 4);
+	e6.check = (__u16)~xlat_csum_fold(sum_bytes(sum, m6, sizeof(m6)));
+	assert_int_equal(xlat_icmp_err_6to4(&e6, &e4), 0);
+	assert_int_equal(xlat_hdr_6to4(&i6, &i4, v4("127.0.0.1"), v4("198.51.100.10")), XLAT_OK);
+	assert_int_equal(ntohs(i4.tot_len), 48);
+	memcpy(&l4_old, m6 + 48 + 6, 2);
+	l4_new = xlat_csum_apply(l4_old, xlat_pseudo_diff_6to4(i6.saddr, i6.daddr,
+							       v4("127.0.0.1"),
+							       v4("198.51.100.10")));
+	e4.check = xlat_icmp_err_check(e6.check, s6, d6, sizeof(m6), &e6, &i6, &e4, &i4,
+				       l4_old, l4_new);
+	memcpy(m4, &e4, 8);
+	memcpy(m4 + 8, &i4, 20);
+	memcpy(m4 + 28, m6 + 48, 8);
+	memcpy(m4 + 28 + 6, &l4_new, 2);
+	c4 = xlat_csum_fold(sum_bytes(0, m4, sizeof(m4)));
+	assert_int_equal(c4, 0xffff);	/* the whole message sums to -0 */
+}
+
 /* Room for the larger header and a Fragment header; IPv6's minimum. */
 static void test_route_mtu(void **state)
 {
@@ -234,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_4to6),
 		cmocka_unit_test(test_6to4),
 		cmocka_unit_test(test_icmp_echo),
+		cmocka_unit_test(test_icmp_errors),
 		cmocka_unit_test(test_route_mtu),
 	};
 
