@@ -59,6 +59,13 @@ struct {
 	__type(value, __u8);
 } xlat_echo SEC(".maps");	/* shared by every copy too */
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SOCK464_MAX_FRAGS);
+	__type(key, struct sock464_frag_key);
+	__type(value, __u8);
+} xlat_frags SEC(".maps");	/* shared by every copy too */
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&xlat_counters, &idx);
@@ -142,24 +149,27 @@ static __always_inline int echo_out(struct __sk_buff *skb, __u32 dst4)
 	return 0;
 }
 
-/* The L4 header of a packet now IPv6 (@h6), from IPv4 (@h4): checksums, ICMP type. */
+/*
+ * The L4 header of a packet now IPv6 (@h6), from IPv4 (@h4), at @off:
+ * checksums, ICMP type.  Only for packets and first fragments.
+ */
 static __always_inline int l4_out(struct __sk_buff *skb, const struct xlat_ip4 *h4,
-				  const struct xlat_ip6 *h6)
+				  const struct xlat_ip6 *h6, __u32 off)
 {
 	__u16 tc, ntc;
 	__u8 *b = (__u8 *)&ntc;
 
 	if (h4->protocol != XLAT_PROTO_ICMP)
-		return bpf_l4_csum_replace(skb, L4_OFF + l4_check_off(h6->nexthdr), 0,
+		return bpf_l4_csum_replace(skb, off + l4_check_off(h4->protocol), 0,
 					   xlat_pseudo_diff_4to6(h4->saddr, h4->daddr,
 								 h6->saddr, h6->daddr),
-					   l4_csum_flags(h6->nexthdr));
-	if (bpf_skb_load_bytes(skb, L4_OFF, &tc, sizeof(tc)))
+					   l4_csum_flags(h4->protocol));
+	if (bpf_skb_load_bytes(skb, off, &tc, sizeof(tc)))
 		return -1;
 	ntc = tc;
 	b[0] = XLAT_ICMP6_ECHO;
-	return bpf_skb_store_bytes(skb, L4_OFF, &ntc, 1, 0) ||
-	       bpf_l4_csum_replace(skb, L4_OFF + 2, 0,
+	return bpf_skb_store_bytes(skb, off, &ntc, 1, 0) ||
+	       bpf_l4_csum_replace(skb, off + 2, 0,
 				   xlat_icmp_diff_4to6(h6->saddr, h6->daddr,
 						       bpf_ntohs(h6->payload_len), tc, ntc), 0);
 }
@@ -170,7 +180,9 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 	struct sock464_netns *ns;
 	struct xlat_ip4 h4;
 	struct xlat_ip6 h6;
+	struct xlat_frag f;
 	__u8 dst6[16], src6[16];
+	int frag;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) || skb->mark != SOCK464_XLAT_MARK)
 		return XLAT_NEXT;
@@ -202,10 +214,14 @@ pass:
 		count(SOCK464_XC_OUT_DROP);
 		return TC_ACT_SHOT;
 	}
+	frag = xlat_ip4_is_fragment(&h4);
+	xlat_frag_4to6(&h4, &f);
 	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IPV6), 0) ||
+	    (frag && bpf_skb_adjust_room(skb, XLAT_FRAG_HLEN, BPF_ADJ_ROOM_NET, 0)) ||
 	    set_eth_proto(skb, ETH_P_IPV6) ||
 	    bpf_skb_store_bytes(skb, ETH_HLEN, &h6, sizeof(h6), 0) ||
-	    l4_out(skb, &h4, &h6)) {
+	    (frag && bpf_skb_store_bytes(skb, L4_OFF, &f, sizeof(f), 0)) ||
+	    (!xlat_frag_offset(&f) && l4_out(skb, &h4, &h6, L4_OFF + (frag ? XLAT_FRAG_HLEN : 0)))) {
 		count(SOCK464_XC_OUT_DROP);
 		return TC_ACT_SHOT;
 	}
@@ -354,6 +370,53 @@ static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock4
 	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
 }
 
+/*
+ * An IPv6 fragment of a translated flow becomes an IPv4 fragment (RFC 7915
+ * section 5.1.1); lo's IPv4 reassembles them.  The first fragment finds the
+ * flow's socket and files the identification for the others.
+ */
+static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 *h6, __u32 s4)
+{
+	struct sock464_frag_key key = { .netns = netns_cookie, .ip4 = s4 };
+	__u32 d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST);
+	struct xlat_frag f;
+	struct xlat_ip4 h4;
+	__u16 ports[2];
+	__u8 one = 1;
+	int first;
+
+	if (bpf_skb_load_bytes(skb, L4_OFF, &f, sizeof(f)) ||
+	    (f.nexthdr != XLAT_PROTO_TCP && f.nexthdr != XLAT_PROTO_UDP))
+		return XLAT_NEXT;
+	key.id = f.id;
+	first = !xlat_frag_offset(&f);
+	if (first) {
+		if (bpf_skb_load_bytes(skb, L4_OFF + XLAT_FRAG_HLEN, ports, sizeof(ports)) ||
+		    !ours(skb, f.nexthdr, s4, ports[0], ports[1]))
+			goto not_ours;
+		bpf_map_update_elem(&xlat_frags, &key, &one, BPF_ANY);
+	} else if (!bpf_map_lookup_elem(&xlat_frags, &key)) {
+		goto not_ours;
+	}
+	if (xlat_hdr_6to4_frag(h6, &f, &h4, s4, d4) != XLAT_OK ||
+	    (first && bpf_l4_csum_replace(skb, L4_OFF + XLAT_FRAG_HLEN + l4_check_off(f.nexthdr),
+					  0, xlat_pseudo_diff_6to4(h6->saddr, h6->daddr, s4, d4),
+					  l4_csum_flags(f.nexthdr))) ||
+	    bpf_skb_adjust_room(skb, -XLAT_FRAG_HLEN, BPF_ADJ_ROOM_NET, 0) ||
+	    bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
+	    set_eth_proto(skb, ETH_P_IP) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &h4, sizeof(h4), 0)) {
+		count(SOCK464_XC_IN_DROP);
+		return TC_ACT_SHOT;
+	}
+	skb->mark = SOCK464_XLAT_MARK;
+	count(SOCK464_XC_IN);
+	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
+not_ours:
+	count(SOCK464_XC_IN_NOT_OURS);
+	return XLAT_NEXT;
+}
+
 static __always_inline int xlat_in(struct __sk_buff *skb)
 {
 	struct sock464_netns *ns;
@@ -367,7 +430,7 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 	if (bpf_skb_load_bytes(skb, ETH_HLEN, &h6, sizeof(h6)))
 		return XLAT_NEXT;
 	if (h6.nexthdr != XLAT_PROTO_TCP && h6.nexthdr != XLAT_PROTO_UDP &&
-	    h6.nexthdr != XLAT_PROTO_ICMP6)
+	    h6.nexthdr != XLAT_PROTO_ICMP6 && h6.nexthdr != XLAT_PROTO_FRAG)
 		return XLAT_NEXT;
 	ns = netns_entry(skb);
 	if (!ns) {
@@ -379,6 +442,8 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 			return XLAT_NEXT;
 		s4 = 0;		/* an error from a router on the IPv6 path */
 	}
+	if (h6.nexthdr == XLAT_PROTO_FRAG)
+		return frag_in(skb, &h6, s4);
 	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP6_HLEN, ports, sizeof(ports)))
 		return XLAT_NEXT;
 	if (h6.nexthdr == XLAT_PROTO_ICMP6 && ((__u8 *)ports)[0] < 128)

@@ -150,9 +150,10 @@ static __always_inline int xlat_ip4_is_fragment(const struct xlat_ip4 *h)
 }
 
 /*
- * RFC 7915 section 4.1: the IPv6 header for IPv4 header @h4 (no options,
- * not a fragment), from @s6 to @d6.  XLAT_PASS for what this translator
- * leaves alone (options, fragments, other protocols); XLAT_DROP when the
+ * RFC 7915 section 4.1: the IPv6 header for IPv4 header @h4 (no options),
+ * from @s6 to @d6; for a fragment, followed by the Fragment header that
+ * xlat_frag_4to6() gives.  XLAT_PASS for what this translator leaves
+ * alone (options, other protocols, ICMP fragments); XLAT_DROP when the
  * packet is ours but its TTL would run out here.
  */
 static __always_inline int xlat_hdr_4to6(const struct xlat_ip4 *h4,
@@ -162,7 +163,10 @@ static __always_inline int xlat_hdr_4to6(const struct xlat_ip4 *h4,
 	__u16 tot = xlat_htons(h4->tot_len);
 	unsigned int i;
 
-	if (h4->ver_ihl != 0x45 || tot < XLAT_IP4_HLEN || xlat_ip4_is_fragment(h4))
+	if (h4->ver_ihl != 0x45 || tot < XLAT_IP4_HLEN)
+		return XLAT_PASS;
+	/* ICMPv6's checksum covers the whole message's length: unknown here */
+	if (xlat_ip4_is_fragment(h4) && h4->protocol == XLAT_PROTO_ICMP)
 		return XLAT_PASS;
 	if (h4->protocol != XLAT_PROTO_TCP && h4->protocol != XLAT_PROTO_UDP &&
 	    h4->protocol != XLAT_PROTO_ICMP)
@@ -174,6 +178,10 @@ static __always_inline int xlat_hdr_4to6(const struct xlat_ip4 *h4,
 	h6->flow_lo = 0;
 	h6->payload_len = xlat_htons(tot - XLAT_IP4_HLEN);
 	h6->nexthdr = h4->protocol == XLAT_PROTO_ICMP ? XLAT_PROTO_ICMP6 : h4->protocol;
+	if (xlat_ip4_is_fragment(h4)) {
+		h6->payload_len = xlat_htons(tot - XLAT_IP4_HLEN + XLAT_FRAG_HLEN);
+		h6->nexthdr = XLAT_PROTO_FRAG;
+	}
 	h6->hop_limit = h4->ttl;
 	for (i = 0; i < 16; i++) {
 		h6->saddr[i] = s6[i];
@@ -208,6 +216,67 @@ static __always_inline int xlat_hdr_6to4(const struct xlat_ip6 *h6,
 	h4->protocol = h6->nexthdr == XLAT_PROTO_ICMP6 ? XLAT_PROTO_ICMP : h6->nexthdr;
 	h4->saddr = s4;
 	h4->daddr = d4;
+	h4->check = xlat_ip4_check(h4);
+	return XLAT_OK;
+}
+
+/* An IPv6 Fragment header. */
+struct xlat_frag {
+	__u8  nexthdr;
+	__u8  reserved;
+	__u16 off_m;		/* offset in 8-byte units << 3, M flag in bit 0 */
+	__u32 id;
+};
+
+#define XLAT_FRAG_M		0x0001
+
+/* The Fragment header for IPv4 fragment @h4 (RFC 7915 section 4.1). */
+static __always_inline void xlat_frag_4to6(const struct xlat_ip4 *h4, struct xlat_frag *f)
+{
+	__u16 fo = xlat_htons(h4->frag_off);
+	__u8 *idb;
+
+	f->nexthdr = h4->protocol == XLAT_PROTO_ICMP ? XLAT_PROTO_ICMP6 : h4->protocol;
+	f->reserved = 0;
+	f->off_m = xlat_htons((__u16)(((fo & XLAT_IP4_OFFSET) << 3) |
+				     ((fo & XLAT_IP4_MF) ? XLAT_FRAG_M : 0)));
+	idb = (__u8 *)&f->id;		/* the 16-bit id, zero-extended */
+	idb[0] = 0;
+	idb[1] = 0;
+	idb[2] = ((const __u8 *)&h4->id)[0];
+	idb[3] = ((const __u8 *)&h4->id)[1];
+}
+
+/* The fragment offset in bytes of Fragment header @f. */
+static __always_inline __u32 xlat_frag_offset(const struct xlat_frag *f)
+{
+	return xlat_htons(f->off_m) & ~7U;
+}
+
+/*
+ * RFC 7915 section 5.1.1: the IPv4 header for an IPv6 fragment (@h6 with
+ * Fragment header @f, then TCP or UDP), from @s4 to @d4: identification
+ * the low 16 bits of the fragment's, offset and MF from it, DF clear.
+ */
+static __always_inline int xlat_hdr_6to4_frag(const struct xlat_ip6 *h6,
+					      const struct xlat_frag *f,
+					      struct xlat_ip4 *h4, __u32 s4, __u32 d4)
+{
+	struct xlat_ip6 inner = *h6;
+	__u16 plen = xlat_htons(h6->payload_len), off = xlat_htons(f->off_m);
+	const __u8 *id = (const __u8 *)&f->id;
+	int rc;
+
+	if (plen < XLAT_FRAG_HLEN)
+		return XLAT_DROP;
+	inner.nexthdr = f->nexthdr;
+	inner.payload_len = xlat_htons(plen - XLAT_FRAG_HLEN);
+	rc = xlat_hdr_6to4(&inner, h4, s4, d4);
+	if (rc != XLAT_OK)
+		return rc;
+	((__u8 *)&h4->id)[0] = id[2];	/* the low 16 bits of the id */
+	((__u8 *)&h4->id)[1] = id[3];
+	h4->frag_off = xlat_htons((__u16)((off >> 3) | ((off & XLAT_FRAG_M) ? XLAT_IP4_MF : 0)));
 	h4->check = xlat_ip4_check(h4);
 	return XLAT_OK;
 }

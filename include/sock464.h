@@ -130,6 +130,19 @@ struct sock464_echo_key {
 	__u16 pad;
 };
 
+/*
+ * IPv6 fragments coming in: only the first carries the ports that find
+ * the flow's socket; it files the fragment identification here (LRU) for
+ * the others.
+ */
+#define SOCK464_MAX_FRAGS	4096
+
+struct sock464_frag_key {
+	__u64 netns;		/* netns cookie */
+	__u32 ip4;		/* the peer's IPv4 address */
+	__u32 id;		/* the Fragment header's identification, as on the wire */
+};
+
 #define SOCK464_XLAT_COUNTER_NAMES {	\
 	"xlat_out",			\
 	"xlat_in",			\

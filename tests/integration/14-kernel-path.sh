@@ -146,6 +146,19 @@ big = b'x' * 1400; c.send(big); d = c.recv(4000); print('BIG', len(d) >= 1400)" 
 	assert_contains "$T_OUT" "BIG True"
 t_pass
 
+t_begin "UDP datagrams of 1400, 3000 and 8000 bytes arrive whole both ways (fragments)"
+assert_ok in_cg python3 -c "
+import socket, os
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+s.connect(('$SERVER4', 7001))
+for n in (1400, 3000, 8000):
+    p = os.urandom(n); s.send(p); d = s.recv(65535)
+    print(n, 'WHOLE' if d.endswith(b' ' + p) else 'BROKEN %d' % len(d))" &&
+	assert_contains "$T_OUT" "1400 WHOLE" &&
+	assert_contains "$T_OUT" "3000 WHOLE" &&
+	assert_contains "$T_OUT" "8000 WHOLE"
+t_pass
+
 t_begin "ping: ICMP echo both ways"
 assert_ok in_cg ping -c 3 -i 0.2 -W 3 "$SERVER4" &&
 	assert_contains "$T_OUT" "3 received" &&

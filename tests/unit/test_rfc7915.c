@@ -112,8 +112,9 @@ static struct xlat_ip4 ip4_hdr(__u8 proto, __u16 len)
 /* RFC 7915 section 4.1 field by field. */
 static void test_4to6(void **state)
 {
-	struct xlat_ip4 h4 = ip4_hdr(6, 60);
+	struct xlat_ip4 h4 = ip4_hdr(6, 60), back = {};
 	struct xlat_ip6 h6;
+	struct xlat_frag f;
 	__u8 s6[16], d6[16];
 
 	(void)state;
@@ -132,11 +133,33 @@ static void test_4to6(void **state)
 
 	h4.ver_ihl = 0x46;		/* options */
 	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
-	h4 = ip4_hdr(6, 60);
+	h4 = ip4_hdr(17, 1500);
+	h4.id = htons(0xbeef);
 	h4.frag_off = htons(XLAT_IP4_MF);	/* a first fragment */
-	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
-	h4 = ip4_hdr(6, 60);
-	h4.frag_off = htons(185);		/* a later one */
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_OK);
+	assert_int_equal(h6.nexthdr, 44);
+	assert_int_equal(ntohs(h6.payload_len), 1480 + 8);
+	xlat_frag_4to6(&h4, &f);
+	assert_int_equal(f.nexthdr, 17);
+	assert_int_equal(ntohs(f.off_m), 1);
+	assert_int_equal(ntohl(f.id), 0xbeef);
+	assert_int_equal(xlat_frag_offset(&f), 0);
+	/* and back: the same IPv4 fragment fields */
+	assert_int_equal(xlat_hdr_6to4_frag(&h6, &f, &back, h4.saddr, h4.daddr), XLAT_OK);
+	assert_int_equal(back.id, h4.id);
+	assert_int_equal(back.frag_off, h4.frag_off);
+	assert_int_equal(back.tot_len, h4.tot_len);
+	assert_int_equal(back.protocol, 17);
+	h4 = ip4_hdr(17, 60);
+	h4.frag_off = htons(185);		/* the last one, at 1480 bytes */
+	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_OK);
+	xlat_frag_4to6(&h4, &f);
+	assert_int_equal(ntohs(f.off_m), 1480);
+	assert_int_equal(xlat_frag_offset(&f), 1480);
+	assert_int_equal(xlat_hdr_6to4_frag(&h6, &f, &back, h4.saddr, h4.daddr), XLAT_OK);
+	assert_int_equal(ntohs(back.frag_off), 185);
+	h4 = ip4_hdr(1, 60);
+	h4.frag_off = htons(XLAT_IP4_MF);	/* ICMP fragments: not translated */
 	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
 	h4 = ip4_hdr(47, 60);			/* GRE */
 	assert_int_equal(xlat_hdr_4to6(&h4, &h6, s6, d6), XLAT_PASS);
