@@ -512,21 +512,27 @@ static __always_inline int excluded_unrouted(__u64 netns, __u32 ip4,
 
 /*
  * connect4 of a marked socket: translated destinations keep their address
- * and go by the marked route; for an excluded one the mark is taken off.
+ * and get the mark whose rule comes before the main table; native ones the
+ * creation mark again (after main), an excluded one without a native
+ * route none, so that it fails as natively.
  */
 static __always_inline int kernel_connect(struct bpf_sock_addr *ctx,
 					  struct sock464_sk *st,
 					  struct sock464_netns *ns,
 					  struct decision *d)
 {
-	int zero = 0;
+	int mark = SOCK464_XLAT_MARK_CONN;
 
 	if (!ns) {
-		if (excluded_unrouted(bpf_get_netns_cookie(ctx), ctx->user_ip4, d) &&
-		    !bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &zero, sizeof(zero)))
-			st->flags &= ~SOCK464_SKF_MARKED;
+		/* native: back to the creation mark, or none if nothing routes it */
+		mark = excluded_unrouted(bpf_get_netns_cookie(ctx), ctx->user_ip4, d) ?
+		       0 : SOCK464_XLAT_MARK;
+		bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
 		return 0;
 	}
+	/* translated: the rule before main, whatever native routes come */
+	if (bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
 	st->orig_ip4 = ctx->user_ip4;
 	st->orig_port = ctx->user_port;
 	st->state = SOCK464_SK_KERNEL;

@@ -184,7 +184,8 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 	__u8 dst6[16], src6[16];
 	int frag;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP) || skb->mark != SOCK464_XLAT_MARK)
+	if (skb->protocol != bpf_htons(ETH_P_IP) ||
+	    (skb->mark != SOCK464_XLAT_MARK && skb->mark != SOCK464_XLAT_MARK_CONN))
 		return XLAT_NEXT;
 	if (bpf_skb_load_bytes(skb, ETH_HLEN, &h4, sizeof(h4)))
 		return XLAT_NEXT;
@@ -260,7 +261,7 @@ static __always_inline int ours(struct __sk_buff *skb, __u8 proto, __u32 s4,
 	if (!sk)
 		return 0;
 	/* UDP: bound to 127.0.0.1 or to any address, and carrying the mark */
-	found = sk->mark == SOCK464_XLAT_MARK;
+	found = sk->mark == SOCK464_XLAT_MARK || sk->mark == SOCK464_XLAT_MARK_CONN;
 	bpf_sk_release(sk);
 	return found;
 }
@@ -365,7 +366,7 @@ static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock4
 		count(SOCK464_XC_IN_DROP);
 		return TC_ACT_SHOT;
 	}
-	skb->mark = SOCK464_XLAT_MARK;
+	skb->mark = SOCK464_XLAT_MARK_CONN;
 	count(SOCK464_XC_IN_ERROR);
 	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
 }
@@ -409,7 +410,7 @@ static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 
 		count(SOCK464_XC_IN_DROP);
 		return TC_ACT_SHOT;
 	}
-	skb->mark = SOCK464_XLAT_MARK;
+	skb->mark = SOCK464_XLAT_MARK_CONN;
 	count(SOCK464_XC_IN);
 	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
 not_ours:
@@ -463,7 +464,7 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		count(SOCK464_XC_IN_DROP);
 		return TC_ACT_SHOT;
 	}
-	skb->mark = SOCK464_XLAT_MARK;
+	skb->mark = SOCK464_XLAT_MARK_CONN;
 	count(SOCK464_XC_IN);
 	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
 }

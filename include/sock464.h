@@ -90,13 +90,22 @@ struct sock464_netns {
  * The kernel data path.  Sockets that may be translated carry this mark
  * (SO_MARK, set by cgroup/sock_create); one policy routing rule, after the
  * main table, sends their IPv4 traffic that has no native route to a table
- * of sock464's own: `default dev lo src 127.0.0.1 mtu M`.  The TC program
+ * of sock464's own: `default dev lo src 127.0.0.1 mtu M`.  Connected
+ * sockets get SOCK464_XLAT_MARK_CONN from connect4 (below).  The TC program
  * on lo egress translates it to IPv6; the one on each uplink's ingress
  * translates the replies back and gives them to lo with the mark.
  */
 #define SOCK464_XLAT_MARK	0x64640464U
 #define SOCK464_XLAT_TABLE	464U
 #define SOCK464_XLAT_PREF	32900U	/* after main (32766) and default (32767) */
+/*
+ * A socket connect4 decided to translate carries this mark instead, whose
+ * rule comes *before* the main table: an include rule beats a native
+ * route, and an established flow keeps its route when a native IPv4 route
+ * appears later.  Replies are given to lo with it too.
+ */
+#define SOCK464_XLAT_MARK_CONN	0x64640465U
+#define SOCK464_XLAT_PREF_CONN	32700U	/* before main */
 #define SOCK464_XLAT_SRC_HOST	0x7f000001U	/* 127.0.0.1: the route's source */
 /* What getsockname() shows a translated socket (RFC 7335), host order. */
 #define SOCK464_XLAT_SHOWN_HOST	0xc0000002U	/* 192.0.0.2 */

@@ -282,8 +282,10 @@ int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
 	if (err)
 		xlat_stop(n);
 	else
-		log_info("kernel path: rule fwmark 0x%x pref %u, table %u via lo mtu %u",
-			 SOCK464_XLAT_MARK, SOCK464_XLAT_PREF, SOCK464_XLAT_TABLE, n->mtu);
+		log_info("kernel path: rules fwmark 0x%x pref %u and 0x%x pref %u, "
+			 "table %u via lo mtu %u", SOCK464_XLAT_MARK, SOCK464_XLAT_PREF,
+			 SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_PREF_CONN,
+			 SOCK464_XLAT_TABLE, n->mtu);
 	return err;
 }
 

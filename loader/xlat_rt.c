@@ -45,7 +45,7 @@ fail:
 	return err;
 }
 
-static int rule(int type, int flags)
+static int rule(int type, int flags, __u32 mark, __u32 pref)
 {
 	char buf[256];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -56,8 +56,8 @@ static int rule(int type, int flags)
 	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 	r->family = AF_INET;
 	r->action = FR_ACT_TO_TBL;
-	mnl_attr_put_u32(nlh, FRA_PRIORITY, SOCK464_XLAT_PREF);
-	mnl_attr_put_u32(nlh, FRA_FWMARK, SOCK464_XLAT_MARK);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, pref);
+	mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
 	mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffU);
 	mnl_attr_put_u32(nlh, FRA_TABLE, SOCK464_XLAT_TABLE);
 	return rt_request(nlh);
@@ -93,15 +93,23 @@ int xlat_rt_set(bool add, unsigned int mtu)
 {
 	int err, i;
 
-	for (i = 0; i < 16 && !rule(RTM_DELRULE, 0); i++)
+	for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK, SOCK464_XLAT_PREF); i++)
+		;
+	for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK_CONN,
+				    SOCK464_XLAT_PREF_CONN); i++)
 		;
 	route(RTM_DELROUTE, 0, 0);
 	if (!add)
 		return 0;
-	err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL);
+	err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, SOCK464_XLAT_MARK, SOCK464_XLAT_PREF);
+	if (!err)
+		err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, SOCK464_XLAT_MARK_CONN,
+			   SOCK464_XLAT_PREF_CONN);
 	if (err) {
-		log_err("kernel path: adding the rule fwmark 0x%x lookup %u failed: %s",
-			SOCK464_XLAT_MARK, SOCK464_XLAT_TABLE, strerror(-err));
+		log_err("kernel path: adding the rules fwmark 0x%x/0x%x lookup %u failed: %s",
+			SOCK464_XLAT_MARK, SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_TABLE,
+			strerror(-err));
+		xlat_rt_set(false, 0);
 		return err;
 	}
 	err = route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, mtu);
@@ -109,7 +117,7 @@ int xlat_rt_set(bool add, unsigned int mtu)
 		log_err("kernel path: adding the route 'default dev lo src 127.0.0.1 "
 			"mtu %u table %u' failed: %s", mtu, SOCK464_XLAT_TABLE,
 			strerror(-err));
-		rule(RTM_DELRULE, 0);
+		xlat_rt_set(false, 0);
 	}
 	return err;
 }

@@ -54,10 +54,11 @@ done
 BEFORE=$(ns_state)
 start_daemon || t_bail "daemon"
 
-t_begin "the daemon runs the kernel path: rule after main, table via lo"
+t_begin "the daemon runs the kernel path: rules around main, table via lo"
 assert_contains "$(cat "$DAEMON_LOG")" "data path: kernel" &&
 	assert_ok run_in_ns "$NS_C" ip -4 rule &&
 	assert_match "$T_OUT" "32900:.*fwmark 0x64640464 lookup 464" &&
+	assert_match "$T_OUT" "32700:.*fwmark 0x64640465 lookup 464" &&
 	assert_ok run_in_ns "$NS_C" ip -4 route show table 464 &&
 	assert_match "$T_OUT" "default dev lo .*src 127.0.0.1" &&
 	assert_ok run_in_ns "$NS_C" ip -4 route show table main &&
@@ -223,7 +224,7 @@ wait_for 5 "! kill -0 $DAEMON 2>/dev/null"
 assert_ne "$BEFORE" "$(ns_state)" "state right after SIGKILL" &&
 	start_daemon &&
 	assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&
-	assert_eq 1 "$(run_in_ns "$NS_C" ip -4 rule | grep -c 'lookup 464')" "rules" &&
+	assert_eq 2 "$(run_in_ns "$NS_C" ip -4 rule | grep -c 'lookup 464')" "rules" &&
 	stop_bg DAEMON &&
 	assert_eq "$BEFORE" "$(ns_state)" "namespace state"
 t_pass
