@@ -62,7 +62,7 @@ all: $(BUILD)/sock464-load $(BUILD)/sock464ctl $(BUILD)/sock464-oci-hook
 $(BUILD):
 	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h include/rfc7915.h | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -70,7 +70,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 
-$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h $(SKELS) | $(BUILD)
+$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h $(SKELS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

@@ -29,6 +29,7 @@
 #include "sock464.h"
 #include "rfc6052.h"
 #include "rfc7915.h"
+#include "rfc7915_icmp.h"
 
 #define AF_INET6	10
 #define ETH_HLEN	14

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "rfc7915.h"
+#include "rfc7915_icmp.h"
 
 static __u32 v4(const char *s)
 {
