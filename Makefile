@@ -9,6 +9,9 @@
 #   make bench      the benchmarks in bench/
 #   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR= (also SBINDIR,
 #                   MANDIR, SYSTEMDUNITDIR, LIBEXECDIR, OCIHOOKSDIR)
+#   make deb        the Debian package, built from a copy of this tree in
+#                   build/deb/ (lands there: build/deb/sock464_VERSION_ARCH.deb)
+#   make version    print the version (the one place it is kept: VERSION)
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -25,16 +28,23 @@ BPFTOOL ?= bpftool
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
+# The version, kept in one place: the file VERSION (debian/changelog must
+# agree; `make deb` checks).  Binaries print it with --version.
+VERSION := $(shell cat VERSION)
+
 BUILD := build
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD) \
+	-DSOCK464_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
-LDLIBS := -lbpf -lelf -lz -lcares -lmnl
+LDLIBS := -lbpf -lelf -lz -lcares -lmnl -lcap-ng -lseccomp
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
-PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c)
+PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c \
+	loader/policy.c loader/config.c loader/sw.c loader/flow_quota.c loader/cgroup_id.c)
 DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
+CTL_SRCS := $(wildcard ctl/*.c)
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
 BPF_OBJS := $(BUILD)/sock464.bpf.o $(BUILD)/sock464_xlat.bpf.o
@@ -42,7 +52,7 @@ SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(wildcard tests/fuzz/fuzz_*.c))
-TEST_TOOLS := $(BUILD)/tests/tcpstatic $(BUILD)/tcpbench
+TEST_TOOLS := $(BUILD)/tests/tcpstatic $(BUILD)/tcpbench $(BUILD)/tests/tctool
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iloader
 
 ifeq ($(V),1)
@@ -54,8 +64,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps test test-build unit demo bench install
+.SECONDARY: $(BPF_OBJS) $(BUILD)/tc_probe.bpf.o
+.PHONY: all clean deps test test-build unit demo bench install deb version
 
 all: $(BUILD)/sock464-load $(BUILD)/sock464ctl $(BUILD)/sock464-oci-hook
 
@@ -70,30 +80,49 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 
-$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h $(SKELS) | $(BUILD)
+$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h $(SKELS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/sock464-load: $(DAEMON_OBJS) $(PURE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/sock464ctl: ctl/sock464ctl.c loader/control.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+# The clients share loader/client.c (control socket, cgroup paths) with the daemon.
+CLIENT_SRCS := loader/client.c loader/client.h loader/protocol.h
 
-$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c loader/control.h | $(BUILD)
+$(BUILD)/sock464ctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(CLIENT_SRCS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -ljson-c -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljson-c -o $@
+
+$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c $(CLIENT_SRCS) loader/prefix.c loader/prefix.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljson-c -o $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(PURE_OBJS) -lcares -lcmocka -o $@
 
+# sock464ctl metrics' formatting, from JSON to the Prometheus text.
+$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c ctl/metrics.c ctl/metrics.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ictl $< ctl/metrics.c -ljson-c -lcmocka -o $@
+
 # A statically linked client: proves the hooks need nothing from libc.
 $(BUILD)/tests/tcpstatic: tests/tools/tcpstatic.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+# The probe's choice is pure; the probes themselves need libbpf.
+$(BUILD)/tests/test_probe: tests/unit/test_probe.c $(BUILD)/probe.o | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/probe.o -lbpf -lcmocka -o $@
+
+# Drives loader/tc_attach.c with bpf/tc_probe.bpf.c (tests/integration/15-tc-attach.sh).
+$(BUILD)/tests/tctool: tests/tools/tctool.c $(BUILD)/tc_probe.skel.h $(BUILD)/tc_attach.o \
+		$(BUILD)/tc_clsact.o $(BUILD)/probe.o $(BUILD)/log.o | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(filter %.o,$^) $(LDLIBS) -o $@
 
 # libFuzzer targets: the pure parser sources, built again with sanitizers.
 $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) | $(BUILD)
@@ -140,6 +169,27 @@ install: all
 	for f in oci/hooks.d/*.json; do \
 		sed 's|/usr/libexec/sock464|$(LIBEXECDIR)/sock464|g' $$f > $(DESTDIR)$(OCIHOOKSDIR)/$${f##*/}; \
 	done
+
+version:
+	@echo $(VERSION)
+
+# The Debian package (debian/), built from a copy of this tree so that
+# dpkg-buildpackage's clean and its results next to the source stay inside
+# build/: the package lands in build/deb/sock464_$(VERSION)_ARCH.deb, with
+# its .changes and .buildinfo (DEB_DIR=DIR: there instead).
+# DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+DEB_DIR ?= $(BUILD)/deb
+DEB_SRC = $(DEB_DIR)/sock464-$(VERSION)
+deb:
+	$(Q)v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "make deb: debian/changelog says '$$v', VERSION says '$(VERSION)'" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_SRC) $(DEB_DIR)/sock464_* $(DEB_DIR)/sock464-dbgsym_* && mkdir -p $(DEB_SRC)
+	$(Q)tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(DEB_SRC)
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc $(if $(V),,>../build.log 2>&1) || \
+		{ tail -n 40 ../build.log >&2; exit 1; }
+	$(Q)rm -rf $(DEB_SRC)
+	$(Q)ls $(DEB_DIR)/sock464_$(VERSION)_*.deb
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -101,6 +101,14 @@ struct {
 	__type(value, __u32);		/* the routing table it came from */
 } sock464_routes SEC(".maps");
 
+/* The UDP sockets that may use the UDP relay (struct sock464_udp_src). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SOCK464_MAX_UDP_SRC);
+	__type(key, struct sock464_udp_src_key);
+	__type(value, struct sock464_udp_src);
+} sock464_udp_src SEC(".maps");
+
 /* Where the search for a free alias starts: a rotating hint. */
 __u32 alias_next = 0;
 
@@ -591,6 +599,55 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 	return 0;
 }
 
+/*
+ * File a socket that sends to an alias for the UDP relay, under its source
+ * port and the address the kernel sends from (@ip4; 0: unbound, so
+ * 127.0.0.1, the loopback's source for 127.0.0.0/8).
+ */
+static __always_inline void udp_src_file(struct bpf_sock_addr *ctx,
+					 struct sock464_sk *st, __u32 ip4, __u16 port)
+{
+	struct sock464_udp_src_key key = { .netns = bpf_get_netns_cookie(ctx), .port = port };
+	struct sock464_udp_src val = {
+		.cookie = bpf_get_socket_cookie(ctx),
+		.cgroup_id = bpf_get_current_cgroup_id(),
+		.ip4 = ip4 ? ip4 : bpf_htonl(0x7f000001),
+		.uid = (__u32)bpf_get_current_uid_gid(),
+	};
+	struct sock464_udp_src *old;
+
+	if (!port)
+		return;
+	st->udp_src_port = port;
+	old = bpf_map_lookup_elem(&sock464_udp_src, &key);
+	if (old && old->cookie == val.cookie && old->ip4 == val.ip4 &&
+	    old->uid == val.uid && old->cgroup_id == val.cgroup_id && !old->released_ns)
+		return;
+	bpf_map_update_elem(&sock464_udp_src, &key, &val, BPF_ANY);
+}
+
+/*
+ * A connected UDP socket sends without sendmsg4, so it is filed at
+ * connect(); one not bound yet (the kernel picks its port only after this
+ * hook) is bound here to a random ephemeral port.  Network order; 0: none.
+ */
+static __always_inline __u16 udp_src_port(struct bpf_sock_addr *ctx)
+{
+	struct sockaddr_in sa = { .sin_family = SOCK464_AF_INET };
+	int i;
+
+	if (!ctx->sk)
+		return 0;
+	if (ctx->sk->src_port)
+		return bpf_htons((__u16)ctx->sk->src_port);
+	for (i = 0; i < 8; i++) {
+		sa.sin_port = bpf_htons(32768 + bpf_get_prandom_u32() % 28232);
+		if (!bpf_bind(ctx, (struct sockaddr *)&sa, sizeof(sa)))
+			return sa.sin_port;
+	}
+	return 0;
+}
+
 /* AF_INET TCP to a translated destination goes to the TCP relay. */
 static __always_inline int to_relay(struct bpf_sock_addr *ctx,
 				    struct sock464_sk *st, struct decision *d)
@@ -640,6 +697,7 @@ static __always_inline int to_kernel(struct bpf_sock_addr *ctx,
 static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
+	int err;
 
 	if (ignored(st, d))
 		return 0;
@@ -648,10 +706,15 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *
 		alias_put(bpf_get_netns_cookie(ctx), st);
 	st->state = SOCK464_SK_SERVED;
 	if (st->flags & SOCK464_SKF_MARKED)
-		return to_kernel(ctx, st, d, 1);
-	if (ctx->type == SOCK464_SOCK_DGRAM)
-		return to_alias(ctx, st, 1, d);
-	return to_relay(ctx, st, d);
+		err = to_kernel(ctx, st, d, 1);
+	else if (ctx->type == SOCK464_SOCK_DGRAM)
+		err = to_alias(ctx, st, 1, d);
+	else
+		return to_relay(ctx, st, d);
+	/* UDP connected to an alias (here or as the kernel path's fallback) */
+	if (d->counter == SOCK464_CNT_RELAY_UDP && ctx->sk)
+		udp_src_file(ctx, st, ctx->sk->src_ip4, udp_src_port(ctx));
+	return err;
 }
 
 static __always_inline int connect6(struct bpf_sock_addr *ctx, struct decision *d)
@@ -715,12 +778,19 @@ static __always_inline int getsockname4(struct bpf_sock_addr *ctx)
 static __always_inline int sendmsg4(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
+	int ret;
 
 	if (ignored(st, d))
 		return 0;
 	if (st->flags & SOCK464_SKF_MARKED)
-		return to_kernel(ctx, st, d, 0);
-	return to_alias(ctx, st, 0, d);
+		ret = to_kernel(ctx, st, d, 0);
+	else
+		ret = to_alias(ctx, st, 0, d);
+	/* sendmsg has bound the socket before this hook runs */
+	if (d->counter == SOCK464_CNT_RELAY_UDP && ctx->sk)
+		udp_src_file(ctx, st, ctx->msg_src_ip4 ? ctx->msg_src_ip4 : ctx->sk->src_ip4,
+			     bpf_htons((__u16)ctx->sk->src_port));
+	return ret;
 }
 
 /* The IPv4 destination an alias stands for, if @ip4 is one of ours. */
@@ -812,6 +882,7 @@ static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 	__builtin_memcpy(val.dst6, st->dst6, sizeof(val.dst6));
 	val.orig_ip4 = st->orig_ip4;
 	val.port = st->orig_port;
+	val.uid = (__u32)bpf_get_current_uid_gid();
 	if (bpf_map_update_elem(&sock464_pending, &key, &val, BPF_ANY))
 		count(SOCK464_CNT_PENDING_LOST);
 }
@@ -887,6 +958,16 @@ int sock464_recvmsg4(struct bpf_sock_addr *ctx)
 	return recvmsg4(ctx);
 }
 
+/* A filed UDP socket closes: the relay stops taking its port's datagrams. */
+static __always_inline void udp_src_release(struct bpf_sock *sk, __u16 port)
+{
+	struct sock464_udp_src_key key = { .netns = bpf_get_netns_cookie(sk), .port = port };
+	struct sock464_udp_src *v = bpf_map_lookup_elem(&sock464_udp_src, &key);
+
+	if (v && v->cookie == bpf_get_socket_cookie(sk))
+		v->released_ns = bpf_ktime_get_ns();
+}
+
 SEC("cgroup/sock_release")
 int sock464_sock_release(struct bpf_sock *ctx)
 {
@@ -894,6 +975,8 @@ int sock464_sock_release(struct bpf_sock *ctx)
 
 	if (st && st->state == SOCK464_SK_UDP_ALIAS)
 		alias_put(bpf_get_netns_cookie(ctx), st);
+	if (st && st->udp_src_port)
+		udp_src_release(ctx, st->udp_src_port);
 	return SOCK464_PROCEED;
 }
 

@@ -10,12 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "client.h"
+#include "metrics.h"
 
 #define DEFAULT_PIN "/sys/fs/bpf/sock464"
 
@@ -34,18 +33,23 @@ static const char usage_text[] =
 "  trace [--json] [--count N] [--timeout S]\n"
 "                          print every translation decision as it happens,\n"
 "                          until interrupted, N lines or S seconds\n"
+"  metrics [--output FILE] every figure of status in the Prometheus text\n"
+"                          format; --output replaces FILE atomically (for\n"
+"                          node_exporter's textfile collector)\n"
 "  dropin UNIT [--pin DIR] print the systemd drop-in that gives UNIT\n"
 "                          translation through the programs sock464-load\n"
 "                          pinned in DIR (default " DEFAULT_PIN ")\n"
 "\n"
 "  --control PATH          the daemon's control socket (default " CONTROL_DEFAULT_PATH ")\n"
+"  --version               print the version and exit\n"
 "\n"
 "Exit status: 0; 1 when the daemon answered with an error; 2 for bad usage;\n"
-"3 when the daemon cannot be reached.\n"
+"3 when the daemon cannot be reached or gives no answer.\n"
 "\n"
 "Examples:\n"
 "  sock464ctl status --json\n"
 "  sock464ctl trace --count 10\n"
+"  sock464ctl metrics --output /var/lib/prometheus/node-exporter/sock464.prom\n"
 "  sock464ctl dropin nginx.service > /etc/systemd/system/nginx.service.d/sock464.conf\n";
 
 static int usage_error(void)
@@ -54,76 +58,29 @@ static int usage_error(void)
 	return 2;
 }
 
-/* The absolute path of the cgroup v2 directory this process is in. */
-static int self_cgroup(char *buf, size_t len)
-{
-	char line[PATH_MAX], dir[PATH_MAX], type[64], mnt[PATH_MAX] = "", rel[PATH_MAX] = "";
-	FILE *f;
-
-	f = fopen("/proc/self/mounts", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %4095s %63s", dir, type) == 2 && !strcmp(type, "cgroup2")) {
-			snprintf(mnt, sizeof(mnt), "%s", dir);
-			break;
-		}
-	fclose(f);
-	f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(rel, sizeof(rel), "%s", line + 3);
-		}
-	fclose(f);
-	if (!mnt[0] || !rel[0])
-		return -ENOENT;
-	snprintf(buf, len, "%s%s", mnt, strcmp(rel, "/") ? rel : "");
-	return 0;
-}
-
-static int dial(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "sock464ctl: --control %s: path too long\n", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		fprintf(stderr, "sock464ctl: cannot reach sock464-load at %s: %s%s\n", path,
-			strerror(errno),
-			errno == ENOENT || errno == ECONNREFUSED ? " (is it running?)" :
-			errno == EACCES ? " (only root may use it)" : "");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
+/* How long a request other than trace waits for the daemon's answer. */
+#define ANSWER_TIMEOUT_S 10
 
 /*
- * Send @request and copy the answer to stdout (an "error:" answer to
- * stderr, exit 1); with @max_lines or @timeout_s, stop after that many
- * lines or seconds (for trace).
+ * Send @request and copy the answer to stdout (an "error:" answer, such as
+ * a refusal, to stderr, exit 1); with @max_lines or @timeout_s, stop after
+ * that many lines or seconds (for trace).  A request other than trace that
+ * gets no answer at all (the daemon hung up, or said nothing in
+ * ANSWER_TIMEOUT_S), or a trace the daemon hangs up on at once, is an
+ * error too (exit 3): never exit 0 with nothing.
  */
 static int request(const char *path, const char *req, long max_lines, long timeout_s)
 {
-	char buf[4096];
-	int fd = dial(path), errors = 0, first = 1;
+	char buf[4096], why[PATH_MAX + 128];
+	int fd = client_request(path, req, why, sizeof(why)), errors = 0, first = 1;
+	int trace = !strncmp(req, VERB_TRACE, strlen(VERB_TRACE)), closed = 0;
 	long lines = 0;
-	time_t end = timeout_s ? time(NULL) + timeout_s : 0;
+	time_t end = timeout_s ? time(NULL) + timeout_s :
+		     trace ? 0 : time(NULL) + ANSWER_TIMEOUT_S;
 	ssize_t n, i;
 
-	if (fd < 0)
-		return 3;
-	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		fprintf(stderr, "sock464ctl: sending to %s: %s\n", path, strerror(errno));
+	if (fd < 0) {
+		fprintf(stderr, "sock464ctl: %s\n", why);
 		return 3;
 	}
 	for (;;) {
@@ -135,9 +92,11 @@ static int request(const char *path, const char *req, long max_lines, long timeo
 		if (poll(&p, 1, wait) <= 0)
 			break;
 		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
+		if (n <= 0) {
+			closed = 1;
 			break;
-		if (first && !strncmp(buf, "error:", 6))
+		}
+		if (first && !strncmp(buf, ANSWER_ERROR, strlen(ANSWER_ERROR)))
 			errors = 1;
 		first = 0;
 		for (i = 0; i < n; i++) {
@@ -147,6 +106,11 @@ static int request(const char *path, const char *req, long max_lines, long timeo
 		}
 		fflush(stdout);
 	}
+	if (first && (!trace || closed)) {	/* a quiet trace is no error; a hang-up is */
+		client_no_answer(path, why, sizeof(why));
+		fprintf(stderr, "sock464ctl: %s\n", why);
+		errors = 3;
+	}
 done:
 	close(fd);
 	return errors;
@@ -154,10 +118,6 @@ done:
 
 static int dropin(const char *unit, const char *pin)
 {
-	static const char *const hooks[] = {
-		"sock_create", "sock_ops", "connect4", "connect6", "sendmsg4",
-		"recvmsg4", "recvmsg6",
-	};
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	size_t i;
@@ -174,8 +134,9 @@ static int dropin(const char *unit, const char *pin)
 	       "After=sock464.service\n"
 	       "\n"
 	       "[Service]\n", unit, unit, unit, pin, pin);
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
-		printf("BPFProgram=%s:%s/%s\n", hooks[i], pin, hooks[i]);
+	for (i = 0; i < client_nsystemd_hooks; i++)
+		printf("BPFProgram=%s:%s/%s\n", client_systemd_hooks[i], pin,
+		       client_systemd_hooks[i]);
 	printf("# systemd's BPFProgram= cannot attach getpeername4, getpeername6 and\n"
 	       "# sock_release: the daemon attaches those to the service's cgroup.\n"
 	       "ExecStartPre=-+%s attach --self --hooks complement\n"
@@ -183,7 +144,15 @@ static int dropin(const char *unit, const char *pin)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct args {
+	const char *path, *hooks, *pin, *cmd, *arg, *output;
+	long count, timeout;
+	int json, self;
+};
+
+/* Parse the options into @a; 0, 1 for --help, 3 for --version, or 2 for bad usage. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
 		{ "control", required_argument, NULL, 'C' },
@@ -194,72 +163,96 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	const char *path = CONTROL_DEFAULT_PATH, *hooks = NULL, *pin = DEFAULT_PIN;
-	const char *cmd, *arg = NULL;
-	char req[PATH_MAX + 64], cg[PATH_MAX];
-	long count = 0, timeout = 0;
-	int c, json = 0, self = 0, err;
+	int c;
 
+	*a = (struct args){ .path = CONTROL_DEFAULT_PATH, .pin = DEFAULT_PIN };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'C':
-			path = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			self = 1;
-			break;
-		case 'k':
-			hooks = optarg;
-			break;
-		case 'n':
-			count = strtol(optarg, NULL, 10);
-			break;
-		case 't':
-			timeout = strtol(optarg, NULL, 10);
-			break;
-		case 'p':
-			pin = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return usage_error();
-		}
+		if (c == 'C')
+			a->path = optarg;
+		else if (c == 'j')
+			a->json = 1;
+		else if (c == 's')
+			a->self = 1;
+		else if (c == 'k')
+			a->hooks = optarg;
+		else if (c == 'n')
+			a->count = strtol(optarg, NULL, 10);
+		else if (c == 't')
+			a->timeout = strtol(optarg, NULL, 10);
+		else if (c == 'p')
+			a->pin = optarg;
+		else if (c == 'o')
+			a->output = optarg;
+		else if (c == 'h')
+			return 1;
+		else if (c == 'V')
+			return 3;
+		else
+			return 2;
 	}
 	if (optind >= argc)
-		return usage_error();
-	cmd = argv[optind];
+		return 2;
+	a->cmd = argv[optind];
 	if (optind + 1 < argc)
-		arg = argv[optind + 1];
-	if (optind + 2 < argc || count < 0 || timeout < 0)
-		return usage_error();
+		a->arg = argv[optind + 1];
+	return optind + 2 < argc || a->count < 0 || a->timeout < 0 ||
+	       (a->output && strcmp(a->cmd, "metrics")) ? 2 : 0;
+}
 
-	if (!strcmp(cmd, "status") && !arg)
-		return request(path, json ? "status json" : "status", 0, 0);
-	if (!strcmp(cmd, "trace") && !arg)
-		return request(path, json ? "trace json" : "trace", count, timeout);
-	if (!strcmp(cmd, "dropin") && arg)
-		return dropin(arg, pin);
-	if ((!strcmp(cmd, "attach") || !strcmp(cmd, "detach")) && (!arg != !self)) {
-		if (hooks && (strcmp(hooks, "complement") || strcmp(cmd, "attach")))
-			return usage_error();
-		if (self) {
-			err = self_cgroup(cg, sizeof(cg));
-			if (err) {
-				fprintf(stderr, "sock464ctl: finding this process's cgroup v2 "
-					"directory failed: %s\n", strerror(-err));
-				return 1;
-			}
-			arg = cg;
+/* attach or detach PATH, or --self: the cgroup this process is in. */
+static int attach_detach(const struct args *a)
+{
+	char req[PATH_MAX + 64], cg[PATH_MAX], why[PATH_MAX + 128];
+	const char *arg = a->arg;
+
+	if (a->hooks && (strcmp(a->hooks, ARG_COMPLEMENT) || strcmp(a->cmd, VERB_ATTACH)))
+		return usage_error();
+	if (a->self) {
+		if (client_cgroup_of(0, cg, sizeof(cg), why, sizeof(why))) {
+			fprintf(stderr, "sock464ctl: finding this process's cgroup v2 "
+				"directory failed: %s\n", why);
+			return 1;
 		}
-		snprintf(req, sizeof(req), "%s %s%s", cmd, arg, hooks ? " complement" : "");
-		return request(path, req, 0, 0);
+		arg = cg;
 	}
+	if (snprintf(req, sizeof(req), "%s %s%s", a->cmd, arg,
+		     a->hooks ? " " ARG_COMPLEMENT : "") > REQUEST_MAX) {
+		fprintf(stderr, "sock464ctl: %s %s: longer than the %d bytes a request "
+			"may have\n", a->cmd, arg, REQUEST_MAX);
+		return 2;
+	}
+	return request(a->path, req, 0, 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	int err = parse_args(argc, argv, &a);
+
+	if (err == 1) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (err == 3) {
+		printf("sock464ctl %s\n", SOCK464_VERSION);
+		return 0;
+	}
+	if (err)
+		return usage_error();
+	if (!strcmp(a.cmd, "metrics") && !a.arg)
+		return metrics_command(a.path, a.output);
+	if (!strcmp(a.cmd, VERB_STATUS) && !a.arg)
+		return request(a.path, a.json ? VERB_STATUS " " ARG_JSON : VERB_STATUS, 0, 0);
+	if (!strcmp(a.cmd, VERB_TRACE) && !a.arg)
+		return request(a.path, a.json ? VERB_TRACE " " ARG_JSON : VERB_TRACE, a.count,
+			       a.timeout);
+	if (!strcmp(a.cmd, "dropin") && a.arg)
+		return dropin(a.arg, a.pin);
+	if ((!strcmp(a.cmd, VERB_ATTACH) || !strcmp(a.cmd, VERB_DETACH)) && (!a.arg != !a.self))
+		return attach_detach(&a);
 	return usage_error();
 }

@@ -40,6 +40,7 @@
 #define SOCK464_MAX_ROUTES	16384	/* mirrored IPv4 routes, all namespaces */
 #define SOCK464_RULE_PORTS	8	/* port ranges in one exclude rule */
 #define SOCK464_MAX_CGROUPS	4096	/* cgroups counted apart (LRU) */
+#define SOCK464_MAX_UDP_SRC	65536	/* UDP sockets filed for the relay (LRU) */
 
 /*
  * Per-socket state (sk_storage, so it dies with the socket).
@@ -61,6 +62,8 @@ struct sock464_sk {
 	__u16 orig_port;	/* and its port */
 	__u8  state;		/* enum sock464_sk_state */
 	__u8  flags;		/* SOCK464_SKF_* */
+	__u16 udp_src_port;	/* UDP: the port it is filed under (sock464_udp_src) */
+	__u16 pad2;
 };
 
 /* The socket carries SOCK464_XLAT_MARK (kernel data path, set at creation). */
@@ -110,20 +113,38 @@ struct sock464_netns {
 /* What getsockname() shows a translated socket (RFC 7335), host order. */
 #define SOCK464_XLAT_SHOWN_HOST	0xc0000002U	/* 192.0.0.2 */
 
-/* Counters of the TC translator (xlat_counters, per CPU). */
+/*
+ * Counters of the TC translator (xlat_counters, per CPU), written once:
+ * X(ID, name) gives SOCK464_XC_ID and the name status shows.
+ */
+#define SOCK464_XLAT_COUNTERS(X)					\
+	/* IPv4 packets sent as IPv6 */					\
+	X(OUT, "xlat_out")						\
+	/* IPv6 packets given to a socket as IPv4 */			\
+	X(IN, "xlat_in")						\
+	/* marked, but the namespace is not served */			\
+	X(OUT_NO_NETNS, "xlat_out_no_netns")				\
+	/* no IPv6 route or source for PREF64::dst */			\
+	X(OUT_NO_ROUTE, "xlat_out_no_route")				\
+	/* marked, but not a translatable packet */			\
+	X(OUT_PASS, "xlat_out_pass")					\
+	/* translatable, but dropped (TTL, errors) */			\
+	X(OUT_DROP, "xlat_out_drop")					\
+	/* ours, but dropped (errors) */				\
+	X(IN_DROP, "xlat_in_drop")					\
+	/* IPv6 TCP/UDP in a namespace not on the kernel path */	\
+	X(IN_NO_NETNS, "xlat_in_no_netns")				\
+	/* from PREF64, but no translated socket: left as IPv6 */	\
+	X(IN_NOT_OURS, "xlat_in_not_ours")				\
+	/* ICMPv6 errors given to a socket as ICMPv4 */			\
+	X(IN_ERROR, "xlat_in_error")
+
+#define SOCK464_XC_ENUM(id, name) SOCK464_XC_##id,
 enum sock464_xlat_counter {
-	SOCK464_XC_OUT,			/* IPv4 packets sent as IPv6 */
-	SOCK464_XC_IN,			/* IPv6 packets given to a socket as IPv4 */
-	SOCK464_XC_OUT_NO_NETNS,	/* marked, but the namespace is not served */
-	SOCK464_XC_OUT_NO_ROUTE,	/* no IPv6 route or source for PREF64::dst */
-	SOCK464_XC_OUT_PASS,		/* marked, but not a translatable packet */
-	SOCK464_XC_OUT_DROP,		/* translatable, but dropped (TTL, errors) */
-	SOCK464_XC_IN_DROP,		/* ours, but dropped (errors) */
-	SOCK464_XC_IN_NO_NETNS,		/* IPv6 TCP/UDP in a namespace not on the kernel path */
-	SOCK464_XC_IN_NOT_OURS,		/* from PREF64, but no translated socket: left as IPv6 */
-	SOCK464_XC_IN_ERROR,		/* ICMPv6 errors given to a socket as ICMPv4 */
+	SOCK464_XLAT_COUNTERS(SOCK464_XC_ENUM)
 	SOCK464_XC_MAX
 };
+#undef SOCK464_XC_ENUM
 
 /*
  * ICMP echo on the kernel path has no ports and no socket to look up: an
@@ -152,18 +173,6 @@ struct sock464_frag_key {
 	__u32 id;		/* the Fragment header's identification, as on the wire */
 };
 
-#define SOCK464_XLAT_COUNTER_NAMES {	\
-	"xlat_out",			\
-	"xlat_in",			\
-	"xlat_out_no_netns",		\
-	"xlat_out_no_route",		\
-	"xlat_out_pass",		\
-	"xlat_out_drop",		\
-	"xlat_in_drop",			\
-	"xlat_in_no_netns",		\
-	"xlat_in_not_ours",		\
-	"xlat_in_error",		\
-}
 
 /*
  * Policy: per-namespace LPM tries keyed by (netns cookie, IPv4 address),
@@ -240,29 +249,85 @@ struct sock464_pending {
 	__u32 orig_ip4;		/* what the application asked for (for logs) */
 	__u16 port;		/* destination port */
 	__u16 pad;
+	__u32 uid;		/* of the process that connected */
 };
 
-/* Per-CPU counters, one per decision the hooks make. */
+/*
+ * An AF_INET UDP socket of a served cgroup that sent to an alias (or was
+ * connected to one), filed by the hooks under its netns and source port.
+ * The UDP relay takes a datagram only from a filed source address and
+ * port: no other local socket can use it.  sock_release marks the entry,
+ * and the relay still takes what the socket sent before it closed for
+ * SOCK464_UDP_SRC_GRACE_NS.
+ */
+struct sock464_udp_src_key {
+	__u64 netns;
+	__u16 port;		/* the socket's source port, network order */
+	__u16 pad;
+	__u32 pad2;
+};
+
+struct sock464_udp_src {
+	__u64 cookie;		/* bpf_get_socket_cookie() of the socket */
+	__u64 cgroup_id;	/* of the process that filed it */
+	__u64 released_ns;	/* bpf_ktime_get_ns() when it closed; 0: open */
+	__u32 ip4;		/* its source address on the loopback, network order */
+	__u32 uid;		/* of the process that filed it */
+};
+
+#define SOCK464_UDP_SRC_GRACE_NS	(2ULL * 1000000000)
+
+/*
+ * Per-CPU counters, one per decision the hooks make, written once here:
+ * X(ID, name, flags, trace) gives SOCK464_CNT_ID, the name status and
+ * trace show, SOCK464_CNTF_* and the words of a trace line ("" for the
+ * name).  Add a counter by adding a line; every list follows.
+ */
+#define SOCK464_CNTF_DECISION	0x1	/* a decision: counted per cgroup too */
+#define SOCK464_CNTF_TRANSLATED	0x2	/* sent somewhere: trace shows where */
+
+#define SOCK464_COUNTERS(X)						\
+	/* AF_INET TCP connect sent to the relay */				\
+	X(RELAY_TCP, "relay_tcp", 3, "relay")					\
+	/* ::ffff: connect rewritten to PREF64 */				\
+	X(NATIVE6, "native6", 3, "native")					\
+	/* destination that is never translated */				\
+	X(PASS_RESERVED, "pass_reserved", 1, "pass reserved")			\
+	/* socket the translator must not touch */				\
+	X(PASS_IGNORED, "pass_ignored", 1, "")					\
+	/* netns not served by a running relay */				\
+	X(REFUSE_NO_RELAY, "refuse_no_relay", 1, "refused no-relay ENETUNREACH") \
+	/* no PREF64 known */							\
+	X(REFUSE_NO_PREFIX, "refuse_no_prefix", 1, "refused no-prefix ENETUNREACH") \
+	/* getpeername/recvmsg showed the IPv4 peer */				\
+	X(PEER_SHOWN, "peer_shown", 0, "")					\
+	/* relayed connect whose state was missing */				\
+	X(PENDING_LOST, "pending_lost", 0, "")					\
+	/* AF_INET UDP datagram or connect sent to an alias */			\
+	X(RELAY_UDP, "relay_udp", 3, "relay")					\
+	/* every UDP alias in use: ENOBUFS */					\
+	X(REFUSE_NO_ALIAS, "refuse_no_alias", 1, "refused no-alias ENOBUFS")	\
+	/* an exclude rule: native */						\
+	X(PASS_EXCLUDED, "pass_excluded", 1, "pass excluded")			\
+	/* an include rule: translated despite routes */			\
+	X(INCLUDED, "included", 0, "")						\
+	/* the namespace has an IPv4 route there */				\
+	X(PASS_NATIVE_ROUTE, "pass_native_route", 1, "pass native-route")	\
+	/* non-global IPv4 with 64:ff9b::/96 */					\
+	X(REFUSE_WKP, "refuse_wkp", 1, "refused wkp-strict ENETUNREACH")	\
+	/* netns without a relay, unserved-netns pass */			\
+	X(PASS_UNSERVED, "pass_unserved", 1, "")				\
+	/* AF_INET TCP connect left to the kernel path */			\
+	X(KERNEL_TCP, "kernel_tcp", 3, "kernel")				\
+	/* AF_INET UDP connect or datagram, kernel path */			\
+	X(KERNEL_UDP, "kernel_udp", 3, "kernel")
+
+#define SOCK464_CNT_ENUM(id, name, flags, trace) SOCK464_CNT_##id,
 enum sock464_counter {
-	SOCK464_CNT_RELAY_TCP,		/* AF_INET TCP connect sent to the relay */
-	SOCK464_CNT_NATIVE6,		/* ::ffff: connect rewritten to PREF64 */
-	SOCK464_CNT_PASS_RESERVED,	/* destination that is never translated */
-	SOCK464_CNT_PASS_IGNORED,	/* socket the translator must not touch */
-	SOCK464_CNT_REFUSE_NO_RELAY,	/* netns not served by a running relay */
-	SOCK464_CNT_REFUSE_NO_PREFIX,	/* no PREF64 known */
-	SOCK464_CNT_PEER_SHOWN,		/* getpeername/recvmsg showed the IPv4 peer */
-	SOCK464_CNT_PENDING_LOST,	/* relayed connect whose state was missing */
-	SOCK464_CNT_RELAY_UDP,		/* AF_INET UDP datagram or connect sent to an alias */
-	SOCK464_CNT_REFUSE_NO_ALIAS,	/* every UDP alias in use: ENOBUFS */
-	SOCK464_CNT_PASS_EXCLUDED,	/* an exclude rule: native */
-	SOCK464_CNT_INCLUDED,		/* an include rule: translated despite routes */
-	SOCK464_CNT_PASS_NATIVE_ROUTE,	/* the namespace has an IPv4 route there */
-	SOCK464_CNT_REFUSE_WKP,		/* non-global IPv4 with 64:ff9b::/96 */
-	SOCK464_CNT_PASS_UNSERVED,	/* netns without a relay, unserved-netns pass */
-	SOCK464_CNT_KERNEL_TCP,		/* AF_INET TCP connect left to the kernel path */
-	SOCK464_CNT_KERNEL_UDP,		/* AF_INET UDP connect or datagram, kernel path */
+	SOCK464_COUNTERS(SOCK464_CNT_ENUM)
 	SOCK464_CNT_MAX
 };
+#undef SOCK464_CNT_ENUM
 
 struct sock464_cg_counters {
 	__u64 c[SOCK464_CNT_MAX];
@@ -287,27 +352,6 @@ struct sock464_event {
 	__u8  dst6[16];		/* where it went, when translated */
 	char  comm[16];
 };
-
-/* Names for the counters, in enum order (user space only). */
-#define SOCK464_COUNTER_NAMES {		\
-	"relay_tcp",			\
-	"native6",			\
-	"pass_reserved",		\
-	"pass_ignored",			\
-	"refuse_no_relay",		\
-	"refuse_no_prefix",		\
-	"peer_shown",			\
-	"pending_lost",			\
-	"relay_udp",			\
-	"refuse_no_alias",		\
-	"pass_excluded",		\
-	"included",			\
-	"pass_native_route",		\
-	"refuse_wkp",			\
-	"pass_unserved",		\
-	"kernel_tcp",			\
-	"kernel_udp",			\
-}
 
 /*
  * Destinations that are never translated: 0.0.0.0/8, 127.0.0.0/8,

@@ -12,18 +12,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "loop.h"
+#include "protocol.h"
 
-#define CONTROL_DEFAULT_PATH "/run/sock464/control"
-#define CONTROL_MAX_CLIENTS 8
+#define CONTROL_MAX_CLIENTS 64
+/* A client that has not sent its whole request line by then is dropped. */
+#define CONTROL_READ_TIMEOUT_MS 3000
 
 struct control;
 
 struct control_client {
 	struct ev_source src;		/* fd -1: free slot */
 	struct control *ctl;
-	char line[1024];
+	char line[CONTROL_LINE_MAX];	/* one request; longer ones are refused */
 	size_t len;
+	uint64_t since_ms;		/* accepted at (loop_now_ms) */
 	bool subscribed;
 	bool json;			/* the subscriber asked for JSON lines */
 };
@@ -36,6 +40,8 @@ struct control {
 	struct loop *loop;
 	struct ev_source listener;
 	char path[108];
+	dev_t dev;			/* the socket file we made there */
+	ino_t ino;
 	/*
 	 * Write the answer to @request into @out; CONTROL_CLOSE,
 	 * CONTROL_SUBSCRIBE (with *@json set as the subscriber wants), or
@@ -47,6 +53,7 @@ struct control {
 	void *arg;
 	unsigned int nsubscribed;
 	uint64_t dropped;		/* lines a slow subscriber missed */
+	struct timer idle;		/* drops clients silent too long */
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 };
 

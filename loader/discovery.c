@@ -1,10 +1,36 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "discovery.h"
 #include "log.h"
+#include "netlog.h"
+
+/*
+ * Log a line caused by news from the network: limited per sender (d->from,
+ * "RAs from fe80::1 on eth0", while its news is learned) or, for the choice
+ * made after it, per discovery; static news is never limited.  DNS64
+ * answers come only in reply to the daemon's own paced queries (TTL, at
+ * least 4 s, backoff): only their warnings are limited, never a change.
+ */
+static void __attribute__((format(printf, 3, 4)))
+dlog(const struct discovery *d, enum log_level level, const char *fmt, ...)
+{
+	char line[768], src[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (!d->from || (d->replies && level != LOG_WARN)) {
+		log_msg(level, "%s", line);
+		return;
+	}
+	snprintf(src, sizeof(src), "%s%s", d->label, d->from);
+	netlog_msg(level, src, "%s", line);
+}
 
 const char *discovery_ifname(int ifindex, char buf[16])
 {
@@ -24,7 +50,7 @@ static void log_entry(const struct discovery *d, const char *what,
 		snprintf(life, sizeof(life), "%llu s",
 			 (unsigned long long)(e->expires_ms > now ?
 					      (e->expires_ms - now + 999) / 1000 : 0));
-	log_info("%sPREF64 %s %s: source %s, interface %s, lifetime %s", d->label, what,
+	dlog(d, LOG_INFO, "%sPREF64 %s %s: source %s, interface %s, lifetime %s", d->label, what,
 		 pref64_format(&e->p, p, sizeof(p)), pref64_source_name(e->src),
 		 discovery_ifname(e->ifindex, ifn), life);
 }
@@ -55,8 +81,8 @@ static void reselect(struct discovery *d)
 
 	if (!best) {
 		if (d->have_best) {
-			log_warn("%sno PREF64 known any more: translated connects fail with ENETUNREACH",
-				 d->label);
+			dlog(d, LOG_WARN, "%sno PREF64 known any more: translated connects "
+			     "fail with ENETUNREACH", d->label);
 			d->have_best = false;
 			d->publish(NULL, d->arg);
 		}
@@ -68,7 +94,7 @@ static void reselect(struct discovery *d)
 		return;
 	d->best = *best;
 	d->have_best = true;
-	log_info("%susing PREF64 %s (source %s) for new connections", d->label,
+	dlog(d, LOG_INFO, "%susing PREF64 %s (source %s) for new connections", d->label,
 		 pref64_format(&best->p, p, sizeof(p)), pref64_source_name(best->src));
 	d->publish(&best->p, d->arg);
 }
@@ -82,7 +108,11 @@ static void reselect(struct discovery *d)
 
 static void on_settle(struct timer *t)
 {
-	reselect(container_of(t, struct discovery, settle));
+	struct discovery *d = container_of(t, struct discovery, settle);
+
+	d->from = "the PREF64 choice";	/* follows the network's news */
+	reselect(d);
+	d->from = NULL;
 }
 
 static void reselect_soon(struct discovery *d)
@@ -105,6 +135,7 @@ void discovery_init(struct discovery *d, struct loop *l,
 {
 	memset(d, 0, sizeof(*d));
 	d->loop = l;
+	netlog_use_loop(l);
 	d->publish = publish;
 	d->arg = arg;
 }
@@ -124,7 +155,7 @@ static void learn_one(struct discovery *d, const struct pref64 *p,
 	char buf[PREF64_STRLEN], why[160], ifn[16];
 
 	if (pref64_check(p, why, sizeof(why))) {
-		log_warn("%sPREF64 from %s on %s ignored: %s", d->label, pref64_source_name(src),
+		dlog(d, LOG_WARN, "%sPREF64 from %s on %s ignored: %s", d->label, pref64_source_name(src),
 			 discovery_ifname(ifindex, ifn), why);
 		return;
 	}
@@ -138,7 +169,7 @@ static void learn_one(struct discovery *d, const struct pref64 *p,
 		log_entry(d, "withdrawn (lifetime 0)", &e, now);
 		break;
 	case PREF64_FULL:
-		log_warn("%sPREF64 %s from %s ignored: %d prefixes known already",
+		dlog(d, LOG_WARN, "%sPREF64 %s from %s ignored: %d prefixes known already",
 			 d->label, pref64_format(p, buf, sizeof(buf)),
 			 pref64_source_name(src), PREF64_SET_MAX);
 		return;
@@ -168,13 +199,15 @@ void discovery_learn(struct discovery *d, const struct pref64 *p,
  */
 void discovery_learn_many(struct discovery *d, const struct pref64 *p,
 			  const uint32_t *lifetime_s, unsigned int n,
-			  enum pref64_source src, int ifindex)
+			  enum pref64_source src, int ifindex, const char *from)
 {
 	uint64_t now = loop_now_ms();
 	unsigned int i;
 
+	d->from = from;
 	for (i = 0; i < n; i++)
 		learn_one(d, &p[i], src, ifindex, lifetime_s[i], now);
+	d->from = NULL;
 	reselect_soon(d);
 }
 
@@ -184,8 +217,12 @@ void discovery_dns64_answer(struct discovery *d, const struct pref64 *p,
 	uint64_t now = loop_now_ms();
 	unsigned int i;
 
+	d->from = "DNS64 answers";
+	d->replies = true;
 	for (i = 0; i < n; i++)
 		learn_one(d, &p[i], PREF64_DNS64, 0, ttl_s, now);
 	pref64_set_forget_older(&d->set, PREF64_DNS64, now, log_dropped, d);
+	d->from = NULL;
+	d->replies = false;
 	reselect_soon(d);
 }

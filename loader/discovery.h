@@ -18,6 +18,8 @@ struct discovery {
 	struct pref64_entry best;		/* copy of the one in use */
 	char label[160];			/* "" or "container NAME: ", for logs */
 	bool have_best;
+	const char *from;			/* who sent the news being learned */
+	bool replies;				/* it answers our queries (DNS64) */
 	/* Called with the prefix to use, or NULL when none is known. */
 	void (*publish)(const struct pref64 *p, void *arg);
 	void *arg;
@@ -31,10 +33,13 @@ void discovery_fini(struct discovery *d);
 /* One prefix from one source; lifetime 0 withdraws it. */
 void discovery_learn(struct discovery *d, const struct pref64 *p,
 		     enum pref64_source src, int ifindex, uint32_t lifetime_s);
-/* The prefixes of one RA, learned at one time, then one choice. */
+/*
+ * The prefixes of one RA, learned at one time, then one choice; @from
+ * ("fe80::1 on eth0") names the sender, whose log lines are limited.
+ */
 void discovery_learn_many(struct discovery *d, const struct pref64 *p,
 			  const uint32_t *lifetime_s, unsigned int n,
-			  enum pref64_source src, int ifindex);
+			  enum pref64_source src, int ifindex, const char *from);
 /*
  * A complete DNS64 answer: these prefixes, valid for @ttl_s; DNS64
  * prefixes not in it are dropped.

@@ -12,6 +12,7 @@
 #include "dns64.h"
 #include "dns64_query.h"
 #include "log.h"
+#include "netlog.h"
 #include "netns.h"
 
 #define BACKOFF_MIN_S	1
@@ -81,8 +82,8 @@ static void failed(struct dns64_query *q, const char *why)
 	if (q->backoff_s > BACKOFF_MAX_S)
 		q->backoff_s = BACKOFF_MAX_S;
 	snprintf(q->last_error, sizeof(q->last_error), "%s", why);
-	log_warn("DNS64 discovery (ipv4only.arpa AAAA): %s; asking again in %u s",
-		 why, q->backoff_s);
+	netlog_msg(LOG_WARN, "DNS64 discovery", "DNS64 discovery (ipv4only.arpa AAAA): %s; "
+		   "asking again in %u s", why, q->backoff_s);
 	schedule(q, (uint64_t)q->backoff_s * 1000);
 }
 

@@ -14,6 +14,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup_id.h"
+#include "client.h"
 #include "hooks.h"
 #include "log.h"
 #include "sock464.skel.h"
@@ -35,20 +37,6 @@ const char *hooks_attach_name(const struct bpf_program *prog)
 	if (!strcmp(sec, "sockops"))
 		return "sock_ops";
 	return strncmp(sec, "cgroup/", 7) ? sec : sec + 7;
-}
-
-int hooks_systemd_can_attach(const char *name)
-{
-	static const char *const ok[] = {
-		"sock_create", "sock_ops", "connect4", "connect6", "sendmsg4",
-		"sendmsg6", "recvmsg4", "recvmsg6", "bind4", "bind6",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (!strcmp(name, ok[i]))
-			return 1;
-	return 0;
 }
 
 /* Pin every map by name under h->pin_dir (libbpf reuses existing pins). */
@@ -141,23 +129,6 @@ fail:
 	return err;
 }
 
-void hooks_cgroup2_mount(char *buf, size_t len)
-{
-	char line[4096], dir[4096], type[64];
-	FILE *f = fopen("/proc/self/mounts", "re");
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %4095s %63s", dir, type) == 2 &&
-		    !strcmp(type, "cgroup2")) {
-			snprintf(buf, len, "%s", dir);
-			break;
-		}
-	fclose(f);
-}
-
 int hooks_open_cgroup(const char *path)
 {
 	char mnt[4096];
@@ -173,7 +144,7 @@ int hooks_open_cgroup(const char *path)
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		return fd;
 	close(fd);
-	hooks_cgroup2_mount(mnt, sizeof(mnt));
+	client_cgroup2_mount(mnt, sizeof(mnt));
 	if (mnt[0])
 		log_err("--cgroup %s: not a cgroup v2 directory (cgroup v2 is mounted at %s)",
 			path, mnt);
@@ -183,6 +154,69 @@ int hooks_open_cgroup(const char *path)
 	return -ENOTDIR;
 }
 
+int hooks_check_cgroups(char *paths, size_t stride, unsigned int *n)
+{
+	static __u64 ids[HOOKS_MAX_CGROUPS][CGROUP_MAX_DEPTH];
+	int nids[HOOKS_MAX_CGROUPS];
+	unsigned int i, j, kept = 0;
+	char why[2048];
+	int fd, err;
+
+	for (i = 0; i < *n && i < HOOKS_MAX_CGROUPS; i++) {
+		char *path = paths + i * stride;
+
+		fd = hooks_open_cgroup(path);
+		if (fd < 0)
+			return fd;
+		nids[kept] = cgroup_chain(fd, ids[kept], CGROUP_MAX_DEPTH);
+		close(fd);
+		if (nids[kept] < 0) {
+			log_err("--cgroup %s: %s", path, strerror(-nids[kept]));
+			return nids[kept];
+		}
+		for (j = 0, err = 0; j < kept && !err; j++)
+			err = cgroup_relation(path, ids[kept], nids[kept], paths + j * stride,
+					      ids[j], nids[j], why, sizeof(why));
+		if (err == -EEXIST) {
+			log_warn("--cgroup %s: served once", why);
+			continue;
+		}
+		if (err) {
+			log_err("--cgroup %s", why);
+			return err;
+		}
+		if (kept != i)
+			memmove(paths + kept * stride, path, stride);
+		kept++;
+	}
+	*n = kept;
+	return 0;
+}
+
+/* Is the cgroup open as @fd (ids in @ids) one we may attach to?  0, or -errno with h->refused. */
+static int cgroup_conflict(struct hooks *h, const char *path, const __u64 *ids, int n)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < h->ncgroups; i++) {
+		const struct hooks_cgroup *cg = &h->cgroups[i];
+		__u64 bids[CGROUP_MAX_DEPTH];
+		unsigned int bn = cg->nup + 1 < CGROUP_MAX_DEPTH ? cg->nup + 1 : CGROUP_MAX_DEPTH;
+
+		bids[0] = cg->id;
+		memcpy(bids + 1, cg->up, (bn - 1) * sizeof(*bids));
+		err = cgroup_relation(path, ids, n, cg->path, bids, bn,
+				      h->refused, sizeof(h->refused));
+		if (err == -EEXIST)
+			snprintf(h->refused + strlen(h->refused),
+				 sizeof(h->refused) - strlen(h->refused), ", served already");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static void cgroup_detach(struct hooks_cgroup *cg)
 {
 	unsigned int j;
@@ -190,14 +224,16 @@ static void cgroup_detach(struct hooks_cgroup *cg)
 	for (j = 0; j < cg->nlinks; j++)
 		bpf_link__destroy(cg->links[j]);
 	free(cg->path);
+	free(cg->up);
 	memset(cg, 0, sizeof(*cg));
 }
 
 int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 {
+	__u64 ids[CGROUP_MAX_DEPTH];
 	struct hooks_cgroup *cg;
 	struct bpf_program *prog;
-	int fd, err = 0;
+	int fd, nids, err = 0;
 
 	if (h->ncgroups == HOOKS_MAX_CGROUPS) {
 		log_err("--cgroup %s: at most %d cgroups can be served", path,
@@ -207,15 +243,30 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 	fd = hooks_open_cgroup(path);
 	if (fd < 0)
 		return fd;
+	nids = cgroup_chain(fd, ids, CGROUP_MAX_DEPTH);
+	err = nids < 0 ? nids : cgroup_conflict(h, path, ids, nids);
+	if (err) {
+		if (nids < 0)
+			snprintf(h->refused, sizeof(h->refused), "%s: %s", path, strerror(-err));
+		log_err("--cgroup %s", h->refused);
+		close(fd);
+		return err;
+	}
 	cg = &h->cgroups[h->ncgroups++];
 	memset(cg, 0, sizeof(*cg));
 	cg->path = strdup(path);
+	cg->id = ids[0];
+	cg->up = malloc(nids * sizeof(*ids));
+	if (cg->up) {
+		memcpy(cg->up, ids + 1, (nids - 1) * sizeof(*ids));
+		cg->nup = nids - 1;
+	}
 
 	bpf_object__for_each_program(prog, h->skel->obj) {
 		struct bpf_link *link;
 
 		if (set == HOOKS_COMPLEMENT &&
-		    hooks_systemd_can_attach(hooks_attach_name(prog)))
+		    client_systemd_can_attach(hooks_attach_name(prog)))
 			continue;
 		link = bpf_program__attach_cgroup(prog, fd);
 		if (!link) {
@@ -238,19 +289,35 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 	return err;
 }
 
-int hooks_detach(struct hooks *h, const char *path)
+/* The index of the served cgroup @path names (as spelt, or by id), or -1. */
+static int served_index(const struct hooks *h, const char *path)
 {
+	struct statfs sfs;
+	struct stat st;
 	unsigned int i;
 
 	for (i = 0; i < h->ncgroups; i++)
-		if (!strcmp(h->cgroups[i].path, path)) {
-			cgroup_detach(&h->cgroups[i]);
-			h->cgroups[i] = h->cgroups[--h->ncgroups];
-			/* the last slot was moved, not freed: forget it there */
-			memset(&h->cgroups[h->ncgroups], 0, sizeof(h->cgroups[0]));
-			return 0;
-		}
-	return -ENOENT;
+		if (!strcmp(h->cgroups[i].path, path))
+			return i;
+	if (stat(path, &st) || statfs(path, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -1;
+	for (i = 0; i < h->ncgroups; i++)
+		if (h->cgroups[i].id == st.st_ino)
+			return i;
+	return -1;
+}
+
+int hooks_detach(struct hooks *h, const char *path)
+{
+	int i = served_index(h, path);
+
+	if (i < 0)
+		return -ENOENT;
+	cgroup_detach(&h->cgroups[i]);
+	h->cgroups[i] = h->cgroups[--h->ncgroups];
+	/* the last slot was moved, not freed: forget it there */
+	memset(&h->cgroups[h->ncgroups], 0, sizeof(h->cgroups[0]));
+	return 0;
 }
 
 void hooks_prune(struct hooks *h)
@@ -279,246 +346,6 @@ void hooks_destroy(struct hooks *h)
 	if (h->skel)
 		sock464__destroy(h->skel);
 	h->skel = NULL;
-}
-
-int hooks_set_netns(struct hooks *h, __u64 netns_cookie,
-		    const struct sock464_netns *cfg)
-{
-	int fd = bpf_map__fd(h->skel->maps.sock464_netns);
-
-	return bpf_map_update_elem(fd, &netns_cookie, cfg, BPF_ANY) ? -errno : 0;
-}
-
-void hooks_del_netns(struct hooks *h, __u64 netns_cookie)
-{
-	bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sock464_netns),
-			    &netns_cookie);
-}
-
-int hooks_take_pending(struct hooks *h, const struct sock464_pending_key *key,
-		       struct sock464_pending *val)
-{
-	int fd = bpf_map__fd(h->skel->maps.sock464_pending);
-
-	return bpf_map_lookup_and_delete_elem(fd, key, val) ? -errno : 0;
-}
-
-int hooks_counters(struct hooks *h, __u64 out[SOCK464_CNT_MAX])
-{
-	int fd = bpf_map__fd(h->skel->maps.sock464_counters);
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 *percpu;
-	__u32 i;
-	int c;
-
-	if (ncpus < 0)
-		return ncpus;
-	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	for (i = 0; i < SOCK464_CNT_MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(fd, &i, percpu))
-			continue;
-		for (c = 0; c < ncpus; c++)
-			out[i] += percpu[c];
-	}
-	free(percpu);
-	return 0;
-}
-
-int hooks_alias_lookup(struct hooks *h, __u64 netns, __u32 alias,
-		       struct sock464_alias_dst *dst)
-{
-	struct sock464_alias_key key = { .netns = netns, .alias = alias };
-	int fd = bpf_map__fd(h->skel->maps.sock464_alias);
-
-	return bpf_map_lookup_elem(fd, &key, dst) ? -errno : 0;
-}
-
-int hooks_alias_expire(struct hooks *h, __u64 netns, __u64 idle_before_ns,
-		       int (*busy)(__u32 alias, void *arg), void *arg,
-		       struct sock464_alias_key **retire, unsigned int *nretire)
-{
-	int fd = bpf_map__fd(h->skel->maps.sock464_udp_dst);
-	struct sock464_udp_dst key, next, *gone = NULL;
-	struct sock464_udp_alias val;
-	unsigned int ngone = 0, kept = 0, i;
-	void *prev = NULL;
-	int err = 0;
-
-	/* Collect first: deleting while walking would restart the walk. */
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (key.netns != netns || bpf_map_lookup_elem(fd, &key, &val))
-			continue;
-		if (val.refs || val.last_ns >= idle_before_ns || busy(val.alias, arg)) {
-			kept++;
-			continue;
-		}
-		if (!(ngone % 256)) {
-			void *more = realloc(gone, (ngone + 256) * sizeof(*gone));
-
-			if (!more) {
-				err = -ENOMEM;
-				break;
-			}
-			gone = more;
-		}
-		gone[ngone++] = key;
-	}
-	for (i = 0; i < ngone && !err; i++) {
-		struct sock464_alias_key akey = { .netns = netns };
-		void *more;
-
-		/* Look again: a sender may have used it since. */
-		if (bpf_map_lookup_elem(fd, &gone[i], &val) || val.refs ||
-		    val.last_ns >= idle_before_ns) {
-			kept++;
-			continue;
-		}
-		if (bpf_map_delete_elem(fd, &gone[i]))
-			continue;
-		more = realloc(*retire, (*nretire + 1) * sizeof(**retire));
-		if (!more) {
-			err = -ENOMEM;
-			break;
-		}
-		*retire = more;
-		akey.alias = val.alias;
-		(*retire)[(*nretire)++] = akey;
-	}
-	free(gone);
-	return err ? err : (int)kept;
-}
-
-void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key)
-{
-	bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sock464_alias), key);
-}
-
-static void lpm_key(struct sock464_lpm_key *k, __u64 netns, __u32 ip4, __u8 plen)
-{
-	memset(k, 0, sizeof(*k));
-	k->prefixlen = 64 + plen;
-	memcpy(k->netns, &netns, sizeof(k->netns));
-	k->ip4 = ip4;
-}
-
-static int lpm_replace(int fd, __u64 netns, const struct hooks_lpm_entry *e,
-		       unsigned int n, int is_rule)
-{
-	struct sock464_lpm_key k, next, *stale = NULL;
-	unsigned int i, j, nstale = 0;
-	void *prev = NULL;
-	__u64 cookie;
-	int err = 0;
-
-	for (i = 0; i < n; i++) {
-		lpm_key(&k, netns, e[i].ip4, e[i].plen);
-		if (bpf_map_update_elem(fd, &k, is_rule ? (const void *)&e[i].rule :
-					(const void *)&e[i].table, BPF_ANY))
-			return -errno;
-	}
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		memcpy(&cookie, k.netns, sizeof(cookie));
-		if (cookie != netns)
-			continue;
-		for (j = 0; j < n; j++)
-			if (e[j].ip4 == k.ip4 && 64u + e[j].plen == k.prefixlen)
-				break;
-		if (j < n)
-			continue;
-		if (!(nstale % 64)) {
-			void *more = realloc(stale, (nstale + 64) * sizeof(*stale));
-
-			if (!more) {
-				err = -ENOMEM;
-				break;
-			}
-			stale = more;
-		}
-		stale[nstale++] = k;
-	}
-	for (i = 0; i < nstale; i++)
-		bpf_map_delete_elem(fd, &stale[i]);
-	free(stale);
-	return err;
-}
-
-int hooks_set_rules(struct hooks *h, __u64 netns,
-		    const struct hooks_lpm_entry *e, unsigned int n)
-{
-	return lpm_replace(bpf_map__fd(h->skel->maps.sock464_rules), netns, e, n, 1);
-}
-
-int hooks_set_routes(struct hooks *h, __u64 netns,
-		     const struct hooks_lpm_entry *e, unsigned int n)
-{
-	return lpm_replace(bpf_map__fd(h->skel->maps.sock464_routes), netns, e, n, 0);
-}
-
-/* sock464_config is one entry: read, change one field, write back. */
-static int set_config(struct hooks *h, int trace, int pass_unserved)
-{
-	int fd = bpf_map__fd(h->skel->maps.sock464_config);
-	struct sock464_config cfg = {};
-	__u32 key = 0;
-
-	bpf_map_lookup_elem(fd, &key, &cfg);
-	if (trace >= 0)
-		cfg.trace = trace;
-	if (pass_unserved >= 0)
-		cfg.pass_unserved = pass_unserved;
-	return bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) ? -errno : 0;
-}
-
-int hooks_set_trace(struct hooks *h, int on)
-{
-	return set_config(h, !!on, -1);
-}
-
-int hooks_set_pass_unserved(struct hooks *h, int pass)
-{
-	return set_config(h, -1, !!pass);
-}
-
-int hooks_events_fd(struct hooks *h)
-{
-	return bpf_map__fd(h->skel->maps.sock464_events);
-}
-
-int hooks_cg_counters(struct hooks *h,
-		      void (*cb)(__u64 cgid, const __u64 c[SOCK464_CNT_MAX], void *arg),
-		      void *arg)
-{
-	int fd = bpf_map__fd(h->skel->maps.sock464_cg_counters);
-	int ncpus = libbpf_num_possible_cpus();
-	struct sock464_cg_counters *percpu;
-	__u64 key, next, sum[SOCK464_CNT_MAX];
-	void *prev = NULL;
-	int c, i;
-
-	if (ncpus < 0)
-		return ncpus;
-	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, percpu))
-			continue;
-		for (i = 0; i < SOCK464_CNT_MAX; i++)
-			for (sum[i] = 0, c = 0; c < ncpus; c++)
-				sum[i] += percpu[c].c[i];
-		cb(key, sum, arg);
-	}
-	free(percpu);
-	return 0;
 }
 
 /* cgroup id -> path, remembered; found by walking the attached trees. */
@@ -554,26 +381,4 @@ const char *hooks_cgroup_path(struct hooks *h, __u64 cgid)
 			return cg_found;
 		}
 	return "?";
-}
-
-/* Remove every UDP destination and alias of namespace @netns. */
-void hooks_alias_flush(struct hooks *h, __u64 netns)
-{
-	int dfd = bpf_map__fd(h->skel->maps.sock464_udp_dst);
-	int afd = bpf_map__fd(h->skel->maps.sock464_alias);
-	struct sock464_udp_dst key, next;
-	struct sock464_udp_alias val;
-	struct sock464_alias_key akey = { .netns = netns };
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(dfd, prev, &next) == 0) {
-		key = next;
-		if (key.netns == netns && !bpf_map_lookup_elem(dfd, &key, &val)) {
-			bpf_map_delete_elem(dfd, &key);
-			akey.alias = val.alias;
-			bpf_map_delete_elem(afd, &akey);
-			continue;	/* deleted: the walk goes on from the start */
-		}
-		prev = &key;
-	}
 }

@@ -18,6 +18,9 @@ struct bpf_program;
 
 struct hooks_cgroup {
 	char *path;
+	__u64 id;			/* the cgroup id (its inode number) */
+	__u64 *up;			/* the ids of its ancestors, parent first */
+	unsigned int nup;
 	unsigned int nlinks;
 	struct bpf_link *links[16];
 };
@@ -27,6 +30,7 @@ struct hooks {
 	char pin_dir[256];		/* "" if nothing is pinned */
 	unsigned int ncgroups;
 	struct hooks_cgroup cgroups[HOOKS_MAX_CGROUPS];
+	char refused[512];		/* why hooks_attach() last refused a cgroup */
 };
 
 /*
@@ -42,15 +46,24 @@ int hooks_load(struct hooks *h, bool verbose, const char *pin_dir);
 enum hooks_set { HOOKS_ALL, HOOKS_COMPLEMENT };
 /* The attach type name of @prog's section ("connect4"), as systemd spells it. */
 const char *hooks_attach_name(const struct bpf_program *prog);
-/* 1 if systemd 252's BPFProgram= accepts this attach type name. */
-int hooks_systemd_can_attach(const char *name);
-/* Where cgroup v2 is mounted; "" if nowhere. */
-void hooks_cgroup2_mount(char *buf, size_t len);
 /* Open @path if it is a cgroup v2 directory; errors are logged. */
 int hooks_open_cgroup(const char *path);
-/* Attach programs (@set) to the cgroup v2 directory @path. */
+/*
+ * Attach programs (@set) to the cgroup v2 directory @path.  A cgroup is
+ * known by its id, however its path is spelt (X, X//, a/../X, a symbolic
+ * link): one served already is refused with -EEXIST, and one below or
+ * above a served one with -EBUSY (the hooks would run twice for its
+ * sockets); h->refused then says why, and it is logged.
+ */
 int hooks_attach(struct hooks *h, const char *path, enum hooks_set set);
-/* Detach from the cgroup attached as @path; -ENOENT if it is not. */
+/*
+ * Check the cgroups @paths (@n strings, @stride bytes apart) before
+ * anything is attached: each must be a cgroup v2 directory; a second
+ * spelling of one cgroup is dropped from the list with a warning (it is
+ * served once); one below another is an error.  0 or -errno, logged.
+ */
+int hooks_check_cgroups(char *paths, size_t stride, unsigned int *n);
+/* Detach from the cgroup attached as @path (or as another spelling of it); -ENOENT if it is not. */
 int hooks_detach(struct hooks *h, const char *path);
 /*
  * Detach from the cgroups whose directory is gone (systemd removed a
@@ -82,6 +95,8 @@ int hooks_alias_expire(struct hooks *h, __u64 netns, __u64 idle_before_ns,
 		       int (*busy)(__u32 alias, void *arg), void *arg,
 		       struct sock464_alias_key **retire, unsigned int *nretire);
 void hooks_alias_free(struct hooks *h, const struct sock464_alias_key *key);
+/* The UDP socket the hooks filed under source port @port in @netns: 0, or -ENOENT. */
+int hooks_udp_src(struct hooks *h, __u64 netns, __u16 port, struct sock464_udp_src *src);
 /* Remove every UDP destination and alias of namespace @netns. */
 void hooks_alias_flush(struct hooks *h, __u64 netns);
 

@@ -2,11 +2,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "netns.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 static int home_fd = -1;
 
@@ -41,6 +46,42 @@ int netns_socket(int nsfd, int domain, int type, int protocol)
 	fd = socket(domain, type, protocol);
 	err = errno;
 	netns_leave(nsfd);
+	errno = err;
+	return fd;
+}
+
+uint64_t netns_cookie(int nsfd)
+{
+	socklen_t len = sizeof(uint64_t);
+	uint64_t cookie = 0;
+	int fd = netns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
+int netns_socket_as(int nsfd, unsigned int uid, bool *as_uid, int domain, int type,
+		    int protocol)
+{
+	static int home_fsuid = -1;
+	unsigned int now;
+	int old, fd, err;
+
+	if (home_fsuid < 0)
+		home_fsuid = setfsuid(-1);	/* an invalid uid: only reads it */
+	*as_uid = true;
+	if (uid == (unsigned int)home_fsuid)
+		return netns_socket(nsfd, domain, type, protocol);
+	/* two calls: setfsuid() returns the fsuid it found, not whether it changed it */
+	old = setfsuid(uid);
+	fd = netns_socket(nsfd, domain, type, protocol);
+	err = errno;
+	now = setfsuid(old);
+	*as_uid = now == uid;
 	errno = err;
 	return fd;
 }

@@ -7,12 +7,25 @@
 #ifndef SOCK464_NETNS_H
 #define SOCK464_NETNS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* Remember the daemon's own namespace; 0 or -errno. */
 int netns_init(void);
 /* Enter @nsfd (-1: stay); netns_leave() returns home.  0 or -errno. */
 int netns_enter(int nsfd);
 void netns_leave(int nsfd);
+/* The cookie of namespace @nsfd (-1: the daemon's own); 0 if unreadable. */
+uint64_t netns_cookie(int nsfd);
 /* socket(2) in namespace @nsfd (-1: the daemon's own). */
 int netns_socket(int nsfd, int domain, int type, int protocol);
+/*
+ * The same, created under file system uid @uid (setfsuid(2) around
+ * socket()), so that the host firewall's owner match (nft meta skuid,
+ * iptables -m owner) sees the socket as @uid's.  *@as_uid says whether
+ * that worked (it needs CAP_SETUID); else the socket is the daemon's.
+ */
+int netns_socket_as(int nsfd, unsigned int uid, bool *as_uid, int domain, int type,
+		    int protocol);
 
 #endif

@@ -22,6 +22,9 @@
 
 enum rule_action { RULE_EXCLUDE = 1, RULE_INCLUDE = 2 };
 
+/* tc-attach: how the kernel data path attaches its TC programs (probe.h). */
+enum opt_tc_attach { OPT_TC_AUTO, OPT_TC_TCX, OPT_TC_CLSACT };
+
 /* "exclude 192.0.2.0/24 port 53,8000-8100" */
 struct policy_rule {
 	__u32 ip4;		/* network order, bits past plen zero */
@@ -29,13 +32,6 @@ struct policy_rule {
 	__u8 action;		/* enum rule_action */
 	__u16 nports;		/* 0: every port */
 	struct { __u16 lo, hi; } ports[OPT_MAX_RULE_PORTS];	/* host order */
-};
-
-/* How translated AF_INET traffic travels (data-path). */
-enum opt_data_path {
-	DATA_PATH_RELAY = 0,	/* the daemon's TCP and UDP relays */
-	DATA_PATH_KERNEL,	/* per-packet translation in TC; fail if it cannot run */
-	DATA_PATH_AUTO,		/* the kernel path where it can run, else the relays */
 };
 
 /* The lists a command-line option replaces (rather than extends). */
@@ -58,18 +54,49 @@ struct options {
 	bool no_ra, no_dns64;
 	char control[108];
 	char pin[256];			/* bpffs directory; "" for no pinning */
+	char user[64];			/* run as this user once started; "" root */
 	unsigned int max_conns;
 	bool max_conns_set;
 	unsigned int max_udp_flows;
+	unsigned int max_udp_flows_cg;	/* per cgroup */
 	unsigned int udp_idle_s;
 	struct policy_rule rules[OPT_MAX_RULES];
 	unsigned int nrules;
 	bool wkp_strict;
 	bool pass_unserved;		/* unserved-netns pass */
 	bool container_fallback;	/* containers without a prefix use ours */
-	unsigned int data_path;		/* enum opt_data_path */
+	char data_path[16];		/* "auto", "relay" (loader/datapath.h) */
+	enum opt_tc_attach tc_attach;	/* auto: tcx where the kernel has it */
 	bool verbose;
 };
+
+/* One setting: a long option and config file key (options.c's table). */
+struct setting {
+	const char *name;
+	char short_opt;			/* 0: none */
+	bool has_arg;			/* false: a flag, yes on the command line */
+	unsigned int list;		/* the enum opt_list it adds to, or 0 */
+	bool restart;			/* SIGHUP cannot apply a change */
+	int (*parse)(struct options *o, const char *value, char *why, size_t whylen);
+	size_t off, size;		/* where it is kept in struct options */
+	long count_off;			/* a list: where its length is; -1: none */
+	size_t elem;			/* a list: the size of one element */
+};
+
+/* Every setting, ended by a NULL name. */
+extern const struct setting settings[];
+const struct setting *options_find(const char *key);
+/* Whether @s is the same in @a and @b; copy it from @src into @dst. */
+bool options_same(const struct setting *s, const struct options *a, const struct options *b);
+void options_copy(const struct setting *s, struct options *dst, const struct options *src);
+/*
+ * The settings that take a restart and differ between @running and @n:
+ * how many, and their names ("control, pin") in @names.
+ */
+size_t options_restart_changes(const struct options *running, const struct options *n,
+			       char *names, size_t len);
+/* Keep in @n the running values of the settings that take a restart. */
+void options_keep_restart(struct options *n, const struct options *running);
 
 void options_defaults(struct options *o);
 
@@ -92,10 +119,14 @@ unsigned int options_list_of(const char *key);
  */
 int options_parse_text(struct options *o, const char *text, const char *file,
 		       char *why, size_t whylen);
-/* Read and parse @path; -errno with @why on failure. */
+/* Read and parse @path, a regular file only; -errno with @why on failure. */
 int options_load(struct options *o, const char *path, char *why, size_t whylen);
 
-/* "exclude 192.0.2.0/24 port 53" back from a rule, for logs and status. */
+/* A whole number from @min to @max; -EINVAL with @why. */
+int options_parse_uint(const char *text, unsigned long min, unsigned long max,
+		       unsigned int *out, char *why, size_t whylen);
+
+/* "exclude 192.0.2.0/24 port 53" back from a rule (loader/policy.c). */
 char *policy_rule_format(const struct policy_rule *r, char *buf, size_t len);
 
 #endif

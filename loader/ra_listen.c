@@ -52,7 +52,7 @@ int ra_listen_wants(const struct ra_listen *r, int ifindex)
 }
 
 static void learn_all(struct ra_listen *r, int ifindex,
-		      const struct ra_pref64 *opt, size_t n)
+		      const struct ra_pref64 *opt, size_t n, const char *from)
 {
 	struct pref64 p[RA_MAX_PREF64];
 	uint32_t lifetime[RA_MAX_PREF64];
@@ -63,7 +63,7 @@ static void learn_all(struct ra_listen *r, int ifindex,
 		p[i].plen = opt[i].plen;
 		lifetime[i] = opt[i].lifetime_s;
 	}
-	discovery_learn_many(r->disc, p, lifetime, i, PREF64_RA, ifindex);
+	discovery_learn_many(r->disc, p, lifetime, i, PREF64_RA, ifindex, from);
 }
 
 void ra_listen_kernel_options(struct ra_listen *r, int ifindex,
@@ -77,9 +77,13 @@ void ra_listen_kernel_options(struct ra_listen *r, int ifindex,
 	if (!r->disc || !ra_listen_wants(r, ifindex))
 		return;
 	if (ra_parse_options(opts, len, opt, RA_MAX_PREF64, &n) == 0) {
+		char from[48];
+
+		snprintf(from, sizeof(from), "RAs on %s (from the kernel)",
+			 discovery_ifname(ifindex, ifn));
 		log_debug("RA options on %s from the kernel (RTM_NEWNDUSEROPT): %zu PREF64 option(s)",
-			  discovery_ifname(ifindex, ifn), n);
-		learn_all(r, ifindex, opt, n);
+			  ifn, n);
+		learn_all(r, ifindex, opt, n, from);
 	}
 }
 
@@ -105,7 +109,7 @@ static void on_ra(struct ev_source *src, uint32_t events)
 	};
 	struct cmsghdr *c;
 	int ifindex, hops, err;
-	char addr[INET6_ADDRSTRLEN], ifn[16];
+	char addr[INET6_ADDRSTRLEN], ifn[16], sender[INET6_ADDRSTRLEN + 32];
 	ssize_t len;
 	size_t n;
 
@@ -144,7 +148,9 @@ static void on_ra(struct ev_source *src, uint32_t events)
 		r->heard++;
 		log_debug("RA from %s on %s: %zu PREF64 option(s)", addr,
 			  discovery_ifname(ifindex, ifn), n);
-		learn_all(r, ifindex, opt, n);
+		snprintf(sender, sizeof(sender), "RAs from %s on %s", addr,
+			 discovery_ifname(ifindex, ifn));
+		learn_all(r, ifindex, opt, n, sender);
 	}
 }
 

@@ -19,6 +19,10 @@
  * a clean but truncated stream.  Only a connection whose both directions
  * ended cleanly is closed with FINs.
  *
+ * The IPv6 socket is created under the application's uid (recorded by the
+ * hooks with the pending connect), so that the host firewall's owner rules
+ * (nft meta skuid) match it as they match the application's own sockets.
+ *
  * Per connection the relay makes as few system calls as it can: accepted
  * sockets inherit SO_LINGER and TCP_NODELAY from the listener, the IPv6
  * side is used as soon as connect() returns (on a fast path the handshake
@@ -344,13 +348,18 @@ static int conn_connect_up(struct conn *c)
 		.sin6_family = AF_INET6,
 		.sin6_port = c->dst.port,
 	};
+	bool as_uid;
 	int fd;
 
 	memcpy(&sin6.sin6_addr, c->dst.dst6, sizeof(sin6.sin6_addr));
-	fd = netns_socket(c->relay->netns_fd, AF_INET6,
-			  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = netns_socket_as(c->relay->netns_fd, c->dst.uid, &as_uid, AF_INET6,
+			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (!as_uid)
+		ratelog(&c->relay->log_uid, LOG_WARN, "relay: creating a TCP socket as uid %u "
+			"failed (no CAP_SETUID?): the firewall sees it as the daemon's",
+			c->dst.uid);
 	c->up.fd = fd;
 	set_linger(fd, 1);
 	set_nodelay(fd);
@@ -360,14 +369,49 @@ static int conn_connect_up(struct conn *c)
 	return loop_add(c->relay->loop, &c->up, CONN_EVENTS);
 }
 
-static void relay_accept_one(struct relay_tcp *r, int fd,
-			     const struct sockaddr_in *peer)
+/*
+ * Whether the hooks sent this connection (the relay is no open proxy) and
+ * there is room for it; if not, counted and logged (once a minute).
+ */
+static bool conn_admitted(struct relay_tcp *r, struct conn *c, const struct sockaddr_in *peer)
 {
 	struct sock464_pending_key key = {
 		.netns = r->netns_cookie,
 		.src_ip4 = peer->sin_addr.s_addr,
 		.src_port = peer->sin_port,
 	};
+
+	if (hooks_take_pending(r->hooks, &key, &c->dst)) {
+		r->stats.unknown++;
+		ratelog(&r->log_unknown, LOG_WARN, "relay: resetting a TCP connection from "
+			"port %u that the hooks did not send (not of a served cgroup)",
+			ntohs(peer->sin_port));
+		return false;
+	}
+	if (r->nconns >= r->max_conns) {
+		r->stats.over_limit++;
+		ratelog(&r->log_over, LOG_WARN, "relay: %u connections open "
+			"(--max-connections); resetting new ones", r->nconns);
+		return false;
+	}
+	return true;
+}
+
+/* Setting up a connection's pipes or IPv6 socket failed (descriptors?): reset it. */
+static void conn_setup_failed(struct conn *c, const char *what, int err)
+{
+	char why[64];
+
+	c->relay->stats.accept_failed++;
+	ratelog(&c->relay->log_accept, LOG_WARN, "relay: %s for a TCP connection failed: "
+		"%s; resetting it", what, strerror(-err));
+	snprintf(why, sizeof(why), "%s failed", what);
+	conn_abort(c, why, -err);
+}
+
+static void relay_accept_one(struct relay_tcp *r, int fd,
+			     const struct sockaddr_in *peer)
+{
 	struct conn *c;
 	int err;
 
@@ -383,19 +427,7 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 	c->src_port = peer->sin_port;
 	half_init(&c->d2u);
 	half_init(&c->u2d);
-	if (hooks_take_pending(r->hooks, &key, &c->dst)) {
-		/* Not sent by the hooks: the relay is no open proxy. */
-		r->stats.unknown++;
-		log_debug("relay: closing connection from port %u that the hooks did not send",
-			  ntohs(peer->sin_port));
-		close(fd);
-		free(c);
-		return;
-	}
-	if (r->nconns >= r->max_conns) {
-		if (!r->stats.over_limit++)
-			log_warn("relay: %u connections open (--max-connections); resetting new ones",
-				 r->nconns);
+	if (!conn_admitted(r, c, peer)) {
 		close(fd);
 		free(c);
 		return;
@@ -414,12 +446,16 @@ static void relay_accept_one(struct relay_tcp *r, int fd,
 	if (!err)
 		err = half_open(r, &c->u2d);
 	if (err) {
-		conn_abort(c, "creating pipes failed", -err);
+		conn_setup_failed(c, "creating pipes", err);
 		return;
 	}
 	err = loop_add(r->loop, &c->down, CONN_EVENTS);
 	if (!err)
 		err = conn_connect_up(c);
+	if (err && c->up.fd < 0) {
+		conn_setup_failed(c, "opening the IPv6 socket", err);
+		return;
+	}
 	if (err) {
 		r->stats.upstream_failed++;
 		conn_abort(c, "IPv6 connect failed", -err);
@@ -449,8 +485,11 @@ static void on_listener(struct ev_source *src, uint32_t events)
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0)
 		relay_accept_one(r, fd, &peer);
-	else if (errno != EAGAIN && errno != ECONNABORTED)
-		log_warn("relay: accept failed: %s", strerror(errno));
+	else if (errno != EAGAIN && errno != ECONNABORTED) {
+		r->stats.accept_failed++;
+		ratelog(&r->log_accept, LOG_WARN, "relay: accepting a TCP connection failed: %s",
+			strerror(errno));
+	}
 }
 
 int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,

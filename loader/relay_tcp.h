@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "loop.h"
+#include "ratelog.h"
 
 struct hooks;
 struct conn;
@@ -17,6 +18,7 @@ struct relay_tcp_stats {
 	uint64_t accepted;	/* connections relayed */
 	uint64_t unknown;	/* connections the hooks did not send: closed */
 	uint64_t over_limit;	/* refused: --max-connections reached */
+	uint64_t accept_failed;	/* accept(), pipes or the IPv6 socket failed (descriptors, ...) */
 	uint64_t upstream_failed; /* the IPv6 connect failed: reset sent */
 	uint64_t reset;		/* aborted by a reset or error on either side */
 	uint64_t completed;	/* both directions closed cleanly */
@@ -60,6 +62,8 @@ struct relay_tcp {
 	struct conn *live;	/* every open connection */
 	struct conn *retired;	/* closed in this batch; freed after it */
 	struct relay_tcp_stats stats;
+	/* one log line a minute for each reason connections are refused */
+	struct ratelog log_unknown, log_over, log_accept, log_uid;
 	struct relay_pipe pipes[RELAY_PIPE_POOL];
 	unsigned int npipes;
 };

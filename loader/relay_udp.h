@@ -9,7 +9,9 @@
 #define SOCK464_RELAY_UDP_H
 
 #include <stdint.h>
+#include "flow_quota.h"
 #include "loop.h"
+#include "ratelog.h"
 
 struct hooks;
 struct udp_flow;
@@ -22,7 +24,13 @@ struct relay_udp_stats {
 	uint64_t flows;		/* flows created */
 	uint64_t expired;	/* flows closed after the idle timeout */
 	uint64_t over_limit;	/* datagrams dropped: --max-udp-flows reached */
+	uint64_t over_cgroup_limit; /* dropped: --max-udp-flows-per-cgroup reached */
+	uint64_t evicted;	/* quiet flows closed to make room for new ones */
+	uint64_t foreign;	/* datagrams from sockets the hooks did not file: dropped */
 	uint64_t unknown;	/* datagrams to no alias of ours: dropped */
+	uint64_t failed;	/* datagrams dropped: their flow could not be opened */
+	uint64_t send_failed;	/* datagrams the IPv6 side refused (firewall, buffers) */
+	uint64_t replies_dropped; /* replies the application's socket did not take */
 	uint64_t errors;	/* ICMPv6 errors passed back to applications */
 	uint64_t aliases_freed;	/* aliases returned after the idle timeout */
 };
@@ -36,6 +44,10 @@ struct relay_udp {
 	uint64_t netns_cookie;
 	uint16_t port;		/* network order */
 	unsigned int nflows, max_flows;
+	struct flow_quota quota;	/* flows per cgroup, least recently used */
+	/* one log line a minute for each reason datagrams are dropped */
+	struct ratelog log_foreign, log_unknown, log_over, log_over_cg, log_failed,
+		       log_send, log_replies, log_uid;
 	uint64_t idle_ms;
 	struct timer sweep;
 	struct udp_flow *buckets[RELAY_UDP_BUCKETS];
@@ -49,5 +61,9 @@ int relay_udp_start(struct relay_udp *r, struct loop *l, struct hooks *h,
 		    uint64_t netns_cookie, unsigned int max_flows,
 		    unsigned int idle_s, int netns_fd);
 void relay_udp_stop(struct relay_udp *r);
+/* At most @n flows for the sockets of one cgroup, in every relay started after. */
+void relay_udp_cgroup_limit(unsigned int n);
+/* A flow this quiet (or idle for the idle timeout, if shorter) may be evicted. */
+#define RELAY_UDP_QUIET_MS 1000
 
 #endif

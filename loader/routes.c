@@ -18,6 +18,7 @@ struct dump {
 	struct hooks_lpm_entry *e;
 	unsigned int n;
 	bool truncated;
+	int default_oif;	/* the first default route's device; 0: none or multipath */
 };
 
 static int on_route(const struct nlmsghdr *nlh, void *data)
@@ -25,7 +26,7 @@ static int on_route(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	struct dump *d = data;
 	const struct nlattr *attr;
-	__u32 table = rtm->rtm_table, dst = 0;
+	__u32 table = rtm->rtm_table, dst = 0, oif = 0;
 
 	if (rtm->rtm_family != AF_INET)
 		return MNL_CB_OK;
@@ -36,6 +37,9 @@ static int on_route(const struct nlmsghdr *nlh, void *data)
 		else if (mnl_attr_get_type(attr) == RTA_DST &&
 			 mnl_attr_get_payload_len(attr) == 4)
 			memcpy(&dst, mnl_attr_get_payload(attr), 4);
+		else if (mnl_attr_get_type(attr) == RTA_OIF &&
+			 !mnl_attr_validate(attr, MNL_TYPE_U32))
+			oif = mnl_attr_get_u32(attr);
 	}
 	if (table != RT_TABLE_MAIN && table != RT_TABLE_LOCAL)
 		return MNL_CB_OK;
@@ -46,6 +50,8 @@ static int on_route(const struct nlmsghdr *nlh, void *data)
 		d->truncated = true;
 		return MNL_CB_OK;
 	}
+	if (rtm->rtm_dst_len == 0 && !d->default_oif)
+		d->default_oif = oif;
 	d->e[d->n++] = (struct hooks_lpm_entry){
 		.ip4 = dst, .plen = rtm->rtm_dst_len, .table = table,
 	};
@@ -99,6 +105,19 @@ out:
 	return err;
 }
 
+/* The name of the default route's device, in the routes' namespace. */
+static void default_dev(struct routes *r, int oif)
+{
+	char name[IF_NAMESIZE] = "?";
+
+	if (oif && !netns_enter(r->netns_fd)) {
+		if (!if_indextoname(oif, name))
+			snprintf(name, sizeof(name), "#%d", oif);
+		netns_leave(r->netns_fd);
+	}
+	memcpy(r->default_dev, name, sizeof(name));
+}
+
 int routes_sync(struct routes *r)
 {
 	struct dump d = { .e = calloc(MAX_ROUTES, sizeof(*d.e)) };
@@ -120,10 +139,13 @@ int routes_sync(struct routes *r)
 		has_default |= d.e[i].plen == 0;
 	if (d.truncated)
 		log_warn("more than %d IPv4 routes: the rest are not mirrored", MAX_ROUTES);
-	if (has_default != r->has_default)
-		log_info(has_default ?
-			 "IPv4 default route present: the host is dual-stack; nothing is translated" :
-			 "no IPv4 default route: translating destinations without a native route");
+	if (has_default)
+		default_dev(r, d.default_oif);
+	/* Another CLAT (NetworkManager's) gives the host such a route too. */
+	if (has_default != r->has_default && has_default)
+		log_info("native IPv4 default route via %s: nothing translated", r->default_dev);
+	else if (has_default != r->has_default)
+		log_info("no IPv4 default route: translating destinations without a native route");
 	if (d.n != r->count)
 		log_debug("%u IPv4 routes mirrored", d.n);
 	r->has_default = has_default;

@@ -13,6 +13,7 @@
 #ifndef SOCK464_ROUTES_H
 #define SOCK464_ROUTES_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "loop.h"
@@ -27,6 +28,7 @@ struct routes {
 	struct timer debounce;
 	unsigned int count;	/* routes mirrored */
 	bool has_default;
+	char default_dev[IF_NAMESIZE];	/* the default route's device, or "?" */
 };
 
 /* Mirror the routes now; 0 or -errno (logged). */

@@ -12,30 +12,11 @@
 #include "control.h"
 #include "hooks.h"
 #include "log.h"
+#include "status.h"
 #include "trace.h"
-
-/* What each decision is called in a trace line, and whether it went somewhere. */
-static const struct {
-	const char *what;
-	int translated;
-} verdicts[SOCK464_CNT_MAX] = {
-	[SOCK464_CNT_RELAY_TCP] = { "relay", 1 },
-	[SOCK464_CNT_RELAY_UDP] = { "relay", 1 },
-	[SOCK464_CNT_NATIVE6] = { "native", 1 },
-	[SOCK464_CNT_KERNEL_TCP] = { "kernel", 1 },
-	[SOCK464_CNT_KERNEL_UDP] = { "kernel", 1 },
-	[SOCK464_CNT_PASS_RESERVED] = { "pass reserved", 0 },
-	[SOCK464_CNT_PASS_EXCLUDED] = { "pass excluded", 0 },
-	[SOCK464_CNT_PASS_NATIVE_ROUTE] = { "pass native-route", 0 },
-	[SOCK464_CNT_REFUSE_NO_RELAY] = { "refused no-relay ENETUNREACH", 0 },
-	[SOCK464_CNT_REFUSE_NO_PREFIX] = { "refused no-prefix ENETUNREACH", 0 },
-	[SOCK464_CNT_REFUSE_WKP] = { "refused wkp-strict ENETUNREACH", 0 },
-	[SOCK464_CNT_REFUSE_NO_ALIAS] = { "refused no-alias ENOBUFS", 0 },
-};
 
 static int on_event(void *ctx, void *data, size_t size)
 {
-	static const char *const names[] = SOCK464_COUNTER_NAMES;
 	struct trace *t = ctx;
 	const struct sock464_event *e = data;
 	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN], when[32], line[768], comm[17];
@@ -57,8 +38,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	memcpy(comm, e->comm, 16);
 	comm[16] = '\0';
 	cg = hooks_cgroup_path(t->hooks, e->cgroup_id);
-	what = verdicts[e->counter].what ? verdicts[e->counter].what : names[e->counter];
-	translated = verdicts[e->counter].translated;
+	what = counter_descs[e->counter].trace[0] ? counter_descs[e->counter].trace :
+							 counter_descs[e->counter].name;
+	translated = counter_descs[e->counter].flags & SOCK464_CNTF_TRANSLATED;
 	proto = e->proto == IPPROTO_TCP ? "tcp" : "udp";
 
 	if (translated)
@@ -77,7 +59,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		 "\"family\":%u,\"proto\":\"%s\",\"dst\":\"%s\",\"port\":%u,"
 		 "\"decision\":\"%s\",\"dst6\":%s%s%s}\n",
 		 (long long)real, e->pid, comm, cg, e->family == 10 ? 6 : 4, proto, v4,
-		 ntohs(e->port), names[e->counter], translated ? "\"" : "",
+		 ntohs(e->port), counter_descs[e->counter].name, translated ? "\"" : "",
 		 translated ? v6 : "null", translated ? "\"" : "");
 	/* comm and cgroup paths with quotes or control characters: drop them */
 	if (!strpbrk(comm, "\"\\") && !strpbrk(cg, "\"\\"))

@@ -20,10 +20,6 @@
 #include "sock464.skel.h"
 #include "sock464_xlat.skel.h"
 
-/* tcx attach types (Linux 6.6), missing from older UAPI headers. */
-#define XLAT_BPF_TCX_INGRESS 46
-#define XLAT_BPF_TCX_EGRESS 47
-
 /* The sysctls the kernel path needs in a namespace, and their values. */
 static const struct {
 	const char *path;
@@ -86,15 +82,6 @@ void xlat_destroy(struct xlat *x)
 {
 	sock464_xlat__destroy(x->skel);
 	x->skel = NULL;
-}
-
-/* The one way the translator is attached (issue 15 adds clsact). */
-int xlat_attach(int prog_fd, int ifindex, bool ingress)
-{
-	int fd = bpf_link_create(prog_fd, ifindex,
-				 ingress ? XLAT_BPF_TCX_INGRESS : XLAT_BPF_TCX_EGRESS, NULL);
-
-	return fd < 0 ? -errno : fd;
 }
 
 static int read_sysctl(const char *path, char *buf, size_t len)
@@ -193,12 +180,27 @@ static void restore_sysctls(struct xlat_ns *n)
 		unlink(n->state_path);
 }
 
+/* Translate replies on uplink @ifindex (@name, for logs). */
+static void attach_link(struct xlat_ns *n, int ifindex, const char *name)
+{
+	struct xlat_link *l = &n->links[n->nlinks];
+	int prog = bpf_program__fd(n->skel->progs.sock464_xlat_in);
+
+	tc_clsact_sweep(ifindex, TC_INGRESS, 0);	/* a killed daemon's */
+	memset(l, 0, sizeof(*l));
+	if (tc_attach(&l->a, n->mode, ifindex, TC_INGRESS, prog, "xlat_in", NULL))
+		return;		/* logged */
+	l->ifindex = ifindex;
+	n->nlinks++;
+	log_debug("kernel path: translating replies on %s (%s)", name,
+		  tc_mode_name(n->mode));
+}
+
 /* Attach ingress on every link but lo that has none; drop gone ones. */
 static void sync_links(struct xlat_ns *n)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	unsigned int k;
-	int fd, prog = bpf_program__fd(n->skel->progs.sock464_xlat_in);
 
 	if (!ifs)
 		return;
@@ -209,7 +211,7 @@ static void sync_links(struct xlat_ns *n)
 			k++;
 			continue;
 		}
-		close(n->links[k].fd);
+		tc_detach(&n->links[k].a, false);	/* gone with the device */
 		n->links[k] = n->links[--n->nlinks];
 	}
 	for (i = ifs; i->if_index; i++) {
@@ -219,14 +221,7 @@ static void sync_links(struct xlat_ns *n)
 			;
 		if (k < n->nlinks || n->nlinks == XLAT_MAX_LINKS)
 			continue;
-		fd = xlat_attach(prog, i->if_index, true);
-		if (fd < 0) {
-			log_err("kernel path: attaching to %s ingress failed: %s",
-				i->if_name, strerror(-fd));
-			continue;
-		}
-		n->links[n->nlinks++] = (struct xlat_link){ i->if_index, fd };
-		log_debug("kernel path: translating replies on %s", i->if_name);
+		attach_link(n, i->if_index, i->if_name);
 	}
 	if_freenameindex(ifs);
 }
@@ -243,19 +238,17 @@ static int start_here(struct xlat_ns *n)
 	n->skel = load_copy(n->x, n->cookie, n->x->skel);
 	if (!n->skel)
 		return -EOPNOTSUPP;
-	n->lo_fd = xlat_attach(bpf_program__fd(n->skel->progs.sock464_xlat_out), 1, false);
-	if (n->lo_fd < 0) {
-		err = n->lo_fd;
-		log_err("kernel path: attaching to lo egress (tcx) failed: %s",
-			strerror(-err));
-		return err;
-	}
+	tc_clsact_sweep(1, TC_EGRESS, 0);	/* a killed daemon's */
+	err = tc_attach(&n->lo, n->mode, 1, TC_EGRESS,
+			bpf_program__fd(n->skel->progs.sock464_xlat_out), "xlat_out", NULL);
+	if (err)
+		return err;	/* logged */
 	sync_links(n);
 	return 0;
 }
 
 int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
-	       const char *state_path)
+	       const char *state_path, enum tc_mode mode)
 {
 	int err;
 
@@ -263,7 +256,7 @@ int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
 	n->x = x;
 	n->nsfd = nsfd;
 	n->cookie = cookie;
-	n->lo_fd = -1;
+	n->mode = mode;
 	if (state_path)
 		snprintf(n->state_path, sizeof(n->state_path), "%s", state_path);
 	err = netns_enter(nsfd);
@@ -283,9 +276,9 @@ int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
 		xlat_stop(n);
 	else
 		log_info("kernel path: rules fwmark 0x%x pref %u and 0x%x pref %u, "
-			 "table %u via lo mtu %u", SOCK464_XLAT_MARK, SOCK464_XLAT_PREF,
-			 SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_PREF_CONN,
-			 SOCK464_XLAT_TABLE, n->mtu);
+			 "table %u via lo mtu %u, attached by %s", SOCK464_XLAT_MARK,
+			 SOCK464_XLAT_PREF, SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_PREF_CONN,
+			 SOCK464_XLAT_TABLE, n->mtu, tc_mode_name(mode));
 	return err;
 }
 
@@ -295,19 +288,23 @@ void xlat_stop(struct xlat_ns *n)
 
 	if (!n->running)
 		return;
-	if (n->lo_fd >= 0)
-		close(n->lo_fd);
-	for (k = 0; k < n->nlinks; k++)
-		close(n->links[k].fd);
-	n->nlinks = 0;
-	n->lo_fd = -1;
-	sock464_xlat__destroy(n->skel);
-	n->skel = NULL;
 	if (!netns_enter(n->nsfd)) {
+		/* clsact filters outlive us: removed in their namespace */
+		tc_detach(&n->lo, false);
+		for (k = 0; k < n->nlinks; k++)
+			tc_detach(&n->links[k].a, false);
 		xlat_rt_set(false, 0);
 		restore_sysctls(n);
 		netns_leave(n->nsfd);
+	} else if (n->mode == TC_MODE_TCX) {
+		/* the namespace is gone: only our links' fds are left to close */
+		tc_detach(&n->lo, false);
+		for (k = 0; k < n->nlinks; k++)
+			tc_detach(&n->links[k].a, false);
 	}
+	n->nlinks = 0;
+	sock464_xlat__destroy(n->skel);
+	n->skel = NULL;
 	n->running = false;
 }
 
@@ -340,31 +337,4 @@ int xlat_counters(struct xlat *x, __u64 out[SOCK464_XC_MAX])
 	}
 	free(v);
 	return 0;
-}
-
-void xlat_status_write(struct xlat_ns *n, FILE *out, bool json)
-{
-	static const char *const names[] = SOCK464_XLAT_COUNTER_NAMES;
-	__u64 c[SOCK464_XC_MAX];
-	unsigned int i;
-
-	if (!n->running) {
-		fputs(json ? ",\"data_path\":{\"kind\":\"relay\"}" : "data path: relay\n", out);
-		return;
-	}
-	xlat_counters(n->x, c);
-	if (json)
-		fprintf(out, ",\"data_path\":{\"kind\":\"kernel\",\"attach\":\"tcx\","
-			"\"uplinks\":%u,\"route_mtu\":%u,\"counters\":{", n->nlinks, n->mtu);
-	else
-		fprintf(out, "data path: kernel (tcx on lo egress and %u uplinks, route mtu %u)\n"
-			"xlat counters:", n->nlinks, n->mtu);
-	for (i = 0; i < SOCK464_XC_MAX; i++) {
-		if (json)
-			fprintf(out, "%s\"%s\":%llu", i ? "," : "", names[i],
-				(unsigned long long)c[i]);
-		else
-			fprintf(out, " %s=%llu", names[i], (unsigned long long)c[i]);
-	}
-	fputs(json ? "}}" : "\n", out);
 }

@@ -7,8 +7,10 @@
  *     (`default dev lo src 127.0.0.1 mtu M`), through rtnetlink;
  *   - lo's route_localnet and src_valid_mark, IPv6 forwarding on lo (for
  *     bpf_fib_lookup), old values remembered and restored;
- *   - tcx links: lo egress, and ingress on every other link, following
- *     link changes.
+ *   - the TC programs, through tc_attach() (a tcx link or a clsact
+ *     filter, tc_attach.h): lo egress, and ingress on every other link,
+ *     following link changes; sock464's stale clsact filters are swept at
+ *     start.
  * The daemon keeps no per-connection state: the kernel's socket table is
  * the flow table.
  */
@@ -16,9 +18,9 @@
 #define SOCK464_XLAT_H
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <linux/types.h>
 #include "sock464.h"
+#include "tc_attach.h"
 
 struct hooks;
 struct sock464_xlat;
@@ -33,7 +35,7 @@ struct xlat {
 
 struct xlat_link {
 	int ifindex;
-	int fd;			/* the tcx bpf_link */
+	struct tc_attachment a;	/* ingress */
 };
 
 struct xlat_ns {
@@ -42,10 +44,11 @@ struct xlat_ns {
 	__u64 cookie;		/* its netns cookie */
 	struct sock464_xlat *skel;	/* the copy of the programs it runs */
 	bool running;
+	enum tc_mode mode;	/* how its programs are attached */
 	char state_path[256];	/* originals of the sysctls, for after a crash */
 	char saved[XLAT_NSYSCTL][16];	/* their values before the daemon's */
 	unsigned int mtu;	/* of the IPv4 route */
-	int lo_fd;		/* tcx link on lo egress */
+	struct tc_attachment lo;	/* lo egress */
 	unsigned int nlinks;
 	struct xlat_link links[XLAT_MAX_LINKS];
 };
@@ -59,21 +62,18 @@ void xlat_destroy(struct xlat *x);
 
 /*
  * Set the kernel path up in namespace @nsfd (-1: the daemon's own), whose
- * cookie is @cookie, with a copy of the programs of its own.
+ * cookie is @cookie, with a copy of the programs of its own, attached
+ * with @mode (TC_MODE_TCX or TC_MODE_CLSACT).
  * @state_path (or NULL) keeps the sysctls' old values across a crash.
  * Leftovers of a daemon that was killed are removed first.  0 or -errno
  * (logged, and nothing left behind).
  */
 int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
-	       const char *state_path);
+	       const char *state_path, enum tc_mode mode);
 /* Take it down: links, rule, route; the sysctls as they were. */
 void xlat_stop(struct xlat_ns *n);
 /* Links came or went: translate on every uplink there is now. */
 void xlat_links_changed(struct xlat_ns *n);
-/* Attach @prog_fd to @ifindex's TC ingress or egress: the link's fd or -errno. */
-int xlat_attach(int prog_fd, int ifindex, bool ingress);
-/* "data path: ..." and the translator's counters, for sock464ctl status. */
-void xlat_status_write(struct xlat_ns *n, FILE *out, bool json);
 /* The translator's counters, summed over the CPUs. */
 int xlat_counters(struct xlat *x, __u64 out[SOCK464_XC_MAX]);
 

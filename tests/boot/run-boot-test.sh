@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot test (optional, not part of `make test`): boots a real Debian bookworm
 # under qemu/KVM, where systemd as PID 1 starts sock464.service from the
-# installed unit, and probe.service, with the drop-in `sock464ctl dropin
+# Debian package (make deb, dpkg -i), and probe.service, with the drop-in `sock464ctl dropin
 # probe.service` prints, reaches the IPv4 literal 198.51.100.10:8080 over
 # IPv6 (2001:db8:64::c633:640a, on the guest's lo). See docs/boot-test.md.
 #
@@ -113,17 +113,33 @@ else
 	say "reusing $BASE"
 fi
 
-# --- this tree, installed into a copy of the base --------------------------------
-say "make && make install DESTDIR=$STAGE PREFIX=/usr"
-make -s -C "$ROOT" all >&2 || fail "make"
+# --- this tree's Debian package, installed into a copy of the base ----------------
+# dpkg -i in the guest's root: the package's postinst enables sock464.service
+# (it cannot start it: no systemd runs in the chroot); checked below.
+say "make deb DEB_DIR=$CACHE/deb, then dpkg -i in $STAGE"
+DEB_BUILD_OPTIONS=nocheck make -s -C "$ROOT" deb DEB_DIR="$CACHE/deb" >&2 || fail "make deb (log: $CACHE/deb/build.log)"
+DEB=$(ls "$CACHE"/deb/sock464_*_amd64.deb)
+make -s -C "$ROOT" build/tests/tctool >&2 || fail "make build/tests/tctool"
 rm -rf "$STAGE"
 cp -a "$BASE" "$STAGE"
-make -s -C "$ROOT" install DESTDIR="$STAGE" PREFIX=/usr >/dev/null || fail "make install"
+cp "$DEB" "$STAGE/tmp/sock464.deb"
+chroot "$STAGE" dpkg -i /tmp/sock464.deb >&2 || fail "dpkg -i ${DEB##*/} in the guest"
+rm "$STAGE/tmp/sock464.deb"
 
 G=$HERE/guest
 install -d "$STAGE/usr/local/lib/sock464-boot"
 install -m 0755 "$G/probe.py" "$G/server.py" "$G/report.sh" "$STAGE/usr/local/lib/sock464-boot/"
 install -m 0644 "$G/probe.service" "$G/server.service" "$G/report.service" "$STAGE/etc/systemd/system/"
+# The TC attachment layer (issue 15): tctool and its test script, run by
+# tc-attach.service on the guest's own kernel.
+TREE=$STAGE/usr/local/lib/sock464-boot/tree
+install -d "$TREE/build/tests" "$TREE/tests/lib" "$TREE/tests/integration"
+install -m 0755 "$ROOT/build/tests/tctool" "$TREE/build/tests/"
+install -m 0644 "$ROOT/build/tc_probe.bpf.o" "$TREE/build/"
+install -m 0644 "$ROOT/tests/lib/common.sh" "$TREE/tests/lib/"
+install -m 0755 "$ROOT/tests/integration/15-tc-attach.sh" "$TREE/tests/integration/"
+install -m 0755 "$G/tc-attach.sh" "$STAGE/usr/local/lib/sock464-boot/"
+install -m 0644 "$G/tc-attach.service" "$STAGE/etc/systemd/system/"
 cat >"$STAGE/etc/sock464/sock464.conf" <<'EOF'
 # sock464 boot test: a static prefix, no discovery, no cgroup (probe.service
 # gets translation from its drop-in).
@@ -144,7 +160,7 @@ mount -t proc proc "$STAGE/proc"
 trap 'mountpoint -q "$STAGE/proc" && umount "$STAGE/proc"' EXIT
 chroot "$STAGE" /usr/sbin/sock464ctl dropin probe.service >"$STAGE/etc/systemd/system/probe.service.d/sock464.conf" ||
 	fail "sock464ctl dropin in the guest"
-chroot "$STAGE" systemctl enable sock464.service server.service probe.service report.service >/dev/null 2>&1 ||
+chroot "$STAGE" systemctl enable server.service probe.service tc-attach.service report.service >/dev/null 2>&1 ||
 	fail "systemctl enable in the guest"
 chroot "$STAGE" systemctl mask serial-getty@ttyS0.service getty@tty1.service >/dev/null 2>&1 || true
 umount "$STAGE/proc"
@@ -153,7 +169,7 @@ grep -q '^ExecStartPre=-+/usr/sbin/sock464ctl attach --self --hooks complement$'
 	"$STAGE/etc/systemd/system/probe.service.d/sock464.conf" ||
 	fail "the drop-in does not run /usr/sbin/sock464ctl"
 [ -L "$STAGE/etc/systemd/system/multi-user.target.wants/sock464.service" ] ||
-	fail "sock464.service not enabled"
+	fail "sock464.service not enabled by the package"
 
 KERNEL=$(ls "$STAGE"/boot/vmlinuz-* | sort -V | tail -n1)
 INITRD=$STAGE/boot/initrd.img-${KERNEL##*/vmlinuz-}
@@ -180,7 +196,7 @@ tr -d '\r' <"$LOG" >"$LOG.txt" && mv "$LOG.txt" "$LOG"
 say "qemu exited with $rc after $((T2 - T1))s (total $((T2 - T0))s)"
 
 # --- verdict ---------------------------------------------------------------------
-grep '^BOOT-REPORT\|^probe:\|^server:' "$LOG" >&2 || true
+grep '^BOOT-REPORT\|^probe:\|^server:\|^tc-attach:' "$LOG" >&2 || true
 problems=()
 has() { grep -qE "$1" "$LOG" || problems+=("$2"); }
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
@@ -201,6 +217,8 @@ else
 	has '^BOOT-REPORT probe: Result=success ExecMainStatus=0$' "probe.service failed"
 	has 'probe: getpeername 198\.51\.100\.10:8080' "probe did not see the IPv4 peer 198.51.100.10:8080"
 	has 'probe: reply pong \[2001:db8:64::' "probe got no reply from the server over IPv6"
+	has '^BOOT-REPORT tc-probe mode: clsact$' "the probes did not choose clsact on the guest's kernel"
+	has '^BOOT-REPORT tc-attach: RESULT passed=[1-9][0-9]* failed=0 .* exit=0$' "the TC attachment tests failed in the guest"
 	has '^BOOT-REPORT failed units: *$' "failed units in the guest"
 fi
 if [ ${#problems[@]} -gt 0 ]; then

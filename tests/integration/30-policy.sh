@@ -231,8 +231,11 @@ wait_for "[[ \$(status_get policy.default_route) == true ]]" 5 ||
 	t_fail "status does not show the default route: $(ctl | grep policy)"
 t_log "default route mirrored after $(( (${EPOCHREALTIME/[.,]/} - ${t0/[.,]/}) / 1000 )) ms"
 snap
-assert_contains "$(cat "$DLOG")" "IPv4 default route present: the host is dual-stack; nothing is translated" &&
+# As with another CLAT's (NetworkManager's) route: the log and the status name the device.
+assert_contains "$(cat "$DLOG")" "native IPv4 default route via $IF_C: nothing translated" &&
 	assert_match "$(ctl)" "policy: 0 include/exclude rules, [1-9][0-9]* IPv4 routes mirrored, IPv4 default route yes" &&
+	assert_contains "$(ctl)" $'\n'"native IPv4 default route via $IF_C: nothing translated"$'\n' "status" &&
+	assert_eq "\"$IF_C\"" "$(status_get policy.default_route_dev)" "default_route_dev" &&
 	expect_native 4 "$SERVER4" 9001 &&
 	expect_native 6 "::ffff:$SERVER4" 9001 &&
 	expect_native 4 "$SERVER4_ALT" 9001 &&
@@ -252,6 +255,8 @@ wait_for "[[ \$(status_get policy.default_route) == false ]]" 5 ||
 	t_fail "status still shows a default route: $(ctl | grep policy)"
 snap
 assert_contains "$(cat "$DLOG")" "no IPv4 default route: translating destinations without a native route" &&
+	assert_not_contains "$(ctl)" "native IPv4 default route via" "status" &&
+	assert_eq null "$(status_get policy.default_route_dev)" "default_route_dev" &&
 	expect_translated 4 "$SERVER4" 9001 &&
 	expect_translated 6 "::ffff:$SERVER4" 9001 &&
 	assert_moved relay_tcp==1 native6==1 pass_native_route==0
@@ -541,6 +546,29 @@ assert_contains "$(cat "$DLOG")" "$CONF:4: wkp-strict: " "log" &&
 	assert_moved pass_excluded==1 relay_tcp==1
 tally pass_excluded
 tally relay_tcp
+t_pass
+
+t_begin "f: a SIGHUP that changes nothing warns of nothing; one that does names it"
+# The open-file limit lowers --max-connections at start-up: the same
+# settings read again are still no change.  8192 descriptors leave room
+# for 672 connections beside the 4096 UDP flows (fewer than 64 is refused).
+stop_daemon
+write_conf "cgroup $CG" "max-connections 1000000"
+soft=$(ulimit -Sn) hard=$(ulimit -Hn)
+ulimit -Sn 8192 && ulimit -Hn 8192
+start_daemon --config "$CONF" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" \
+	--no-ra --no-dns64
+started=$?
+ulimit -Hn "$hard" && ulimit -Sn "$soft"
+((started == 0)) || t_fail "daemon"
+assert_contains "$(cat "$DLOG")" "max-connections lowered" "start-up log"
+kill -HUP "$DAEMON"
+wait_for 5 grep -q 'settings applied' "$DLOG" || t_fail "no 'settings applied' line"
+assert_not_contains "$(cat "$DLOG")" "after a restart" "log after a SIGHUP that changed nothing"
+write_conf "cgroup $CG" "max-connections 1000000" "udp-idle-timeout 30" "dns64-server 2001:db8::53"
+kill -HUP "$DAEMON"
+wait_for 5 "[[ \$(grep -c 'settings applied' $DLOG) == 2 ]]" || t_fail "no second 'settings applied'"
+assert_contains "$(cat "$DLOG")" "changes to dns64-server take effect after a restart" "log"
 t_pass
 
 # ========================================== g: every decision counted

@@ -153,6 +153,16 @@ expect_fail setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" --control 
 	assert_contains "$T_ERR" "only root may use it"
 t_pass
 
+t_begin "a non-root client the daemon refuses prints the daemon's reason and exits 1"
+# A socket anyone may reach: the daemon itself refuses by SO_PEERCRED.
+chmod 0711 "$T_TMP" && chmod 0666 "$T_TMP/control"
+expect_fail setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" --control "$T_TMP/control" status
+rc=$T_RC
+chmod 0600 "$T_TMP/control" && chmod 0700 "$T_TMP"
+assert_eq 1 "$rc" "exit status (141: died of SIGPIPE)" &&
+	assert_contains "$T_ERR" "only root may use the control socket"
+t_pass
+
 t_begin "a served cgroup's process in a namespace nobody serves: refused, or native with pass"
 # The router namespace has a native IPv4 route to the server, but no relay.
 expect_fail run_in_cg "$CG_A" "$NS_R" python3 "$TCPCLIENT" --family 4 --timeout 5 \

@@ -16,8 +16,9 @@
 # config.json (RLIMIT_MEMLOCK cannot be raised here).
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
+. "$T_LIB_DIR/dns64.sh"
 need_root
-need_cmd tayga crun busybox python3 nsenter unshare bpftool ss
+need_cmd tayga crun busybox python3 nsenter unshare bpftool ss unbound dig
 
 LOAD=$T_ROOT/build/sock464-load
 CTL=$T_ROOT/build/sock464ctl
@@ -85,12 +86,13 @@ ctr_netns() {
 # ctr_config NAME NETNS "HOOK OPTIONS" "KEY=VALUE,...": the bundle
 # $T_TMP/b-NAME, whose config.json has crun call the hook (with --control
 # $T_TMP/control, then HOOK OPTIONS) at createRuntime and poststop; its
-# process (sleep) runs as user and group $CTR_UID (default 0).  crun throws
+# process (sleep) runs as user and group $CTR_UID (default 0), in the root
+# $CTR_ROOTFS (default $ROOTFS).  crun throws
 # the hooks' stderr away unless run.oci.hooks.stderr names a file:
 # $T_TMP/NAME.hook.log.
 ctr_config() {
 	mkdir -p "$T_TMP/b-$1" &&
-	python3 - "$T_TMP/b-$1/config.json" "$ROOTFS" "/run/netns/$2" "$HOOK" \
+	python3 - "$T_TMP/b-$1/config.json" "${CTR_ROOTFS:-$ROOTFS}" "/run/netns/$2" "$HOOK" \
 		"$T_TMP/control" "$3" "run.oci.hooks.stderr=$T_TMP/$1.hook.log,$4" "${CTR_UID:-0}" <<-'EOF'
 		import json, shlex, sys
 		out, rootfs, netns, hook, control, opts, ann, uid = sys.argv[1:]
@@ -356,13 +358,44 @@ assert_ok ctr_exec ctr-a-$$ "$CG_A" wget -q -O - "http://$SERVER4/" &&
 	assert_contains "$T_OUT" "sock464-marker-$$"
 t_pass
 
+# ------------------------------------------------- its own DNS64 (issue 13)
+# The container's resolv.conf names a DNS64 in its own namespace that
+# synthesizes with P1; the host's /etc/resolv.conf names another resolver.
+# At createRuntime /proc/PID/root is still the host's root, so the hook
+# reads the container's resolv.conf from the bundle and passes it on.
+cg_create ctr CG_N
+ctr_netns 10 NS_N || t_bail "container netns"
+dns64_up "$NS_N" ::1 "$P1" 300 || t_bail "DNS64 in the container's namespace"
+ROOTFS_N=$T_TMP/rootfs-n
+cp -a "$ROOTFS" "$ROOTFS_N" && echo 'nameserver ::1' >"$ROOTFS_N/etc/resolv.conf" ||
+	t_bail "rootfs"
+# container_prefix NAME: "PREFIX own" or "PREFIX fallback" from the status.
+container_prefix() {
+	ctl status --json | python3 -c '
+import json, sys
+c = [c for c in json.load(sys.stdin)["containers"] if c["name"] == sys.argv[1]][0]
+print(c["pref64"], "own" if c["own_prefix"] else "fallback")' "$1"
+}
+
+t_begin "a container's prefix comes from the DNS64 its own resolv.conf names"
+CTR_ROOTFS=$ROOTFS_N ctr_run ctr-n-$$ "$CG_N" "$NS_N" "" "" ||
+	t_fail "crun run: $(cat "$T_TMP/ctr-n-$$.run.log")"
+wait_for "[[ \$(container_prefix ctr-n-$$) == '$P1 own' ]]" 10 ||
+	t_fail "prefix: $(container_prefix ctr-n-$$); daemon: $(grep -i "ctr-n-$$" "$DAEMON_LOG" | tail -3)"
+assert_contains "$(cat "$DAEMON_LOG")" "container ctr-n-$$: asking ::1 for ipv4only.arpa"
+assert_ok ctr_exec ctr-n-$$ "$CG_N" tcpstatic "$SERVER4" 9001 &&
+	peer_in_pool "$T_OUT" "${POOLS[1]}"
+t_pass
+
 # ------------------------------------------------------------ podman
 # The hooks.d files themselves, as podman reads them (path and --control
 # changed only); podman's state (storage, runroot) under $T_TMP.  crun runs
-# the createRuntime hook, podman runs poststop itself at podman rm.
-t_begin "podman with oci/hooks.d: an annotated container is served and freed at rm"
+# the createRuntime hook, podman runs poststop itself at podman rm.  No
+# image: --rootfs, the busybox root above.  No systemd: cgroupfs, no events.
+# podman is installed by tests/deps.sh: missing, it is a failure, not a skip.
+t_begin "podman with oci/hooks.d: an annotated container is served and freed at rm; an unannotated one is not served"
 if ! command -v podman >/dev/null; then
-	t_skip "podman not installed"
+	t_fail "podman not installed (tests/deps.sh installs Debian's podman)"
 else
 	mkdir -p "$T_TMP/hooks.d" "$T_TMP/pm" && cp -a "$ROOTFS" "$T_TMP/pm/rootfs" &&
 		for f in "$T_ROOT"/oci/hooks.d/*.json; do
@@ -407,11 +440,14 @@ else
 		assert_ok pm_in "$CG_M" rm -f -t 0 pm-on-$$ &&
 		assert_ok wait_for "! served $PM_ID" 5 &&
 		assert_ok relay_gone "$NS_M"
-	# No annotation: podman does not call the hook at all.
+	# No annotation: podman does not call the hook at all, and the IPv4
+	# literal is unreachable from the IPv6-only namespace.
 	assert_ok pm_in "$CG_M" "${PM_RUN[@]}" --name pm-off-$$ --rootfs "$T_TMP/pm/rootfs" sleep 300 &&
 		PM_ID=$T_OUT &&
 		expect_fail served "$PM_ID" &&
-		assert_ok relay_gone "$NS_M"
+		assert_ok relay_gone "$NS_M" &&
+		expect_fail pm_in "$CG_M" exec pm-off-$$ tcpstatic "$SERVER4" 9001 &&
+		assert_contains "$T_OUT" "ERR ENETUNREACH"
 	t_pass
 fi
 
@@ -466,12 +502,14 @@ expect_fail ctr_exec ctr-d-$$ "$CG_D1" tcpstatic "$SERVER4" 9001 &&
 	assert_contains "$T_OUT" "ERR ENETUNREACH"
 t_pass
 
-t_begin "the daemon refuses (a prefix with bits past its length): crun fails, with its message"
+# The hook checks a prefix with the daemon's own parser (pref64_parse), so
+# it refuses before asking.
+t_begin "a prefix with bits past its length: crun fails, with the hook's message"
 ! ctr_run ctr-g-$$ "$CG_G" "$NS_G" "" "io.sock464.pref64=2001:db8:64::1/96" ||
 	t_fail "crun run succeeded"
 assert_contains "$(cat "$T_TMP/ctr-g-$$.run.log")" "error executing hook" &&
 	assert_contains "$(cat "$T_TMP/ctr-g-$$.hook.log")" \
-		"sock464-oci-hook: create ctr-g-$$: sock464-load refused: prefix 2001:db8:64::1/96"
+		"sock464-oci-hook: create ctr-g-$$: annotation io.sock464.pref64 '2001:db8:64::1/96': 2001:db8:64::1/96 is not an RFC 6052 prefix"
 expect_fail served ctr-g-$$
 t_pass
 

@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "options.h"
@@ -49,6 +52,7 @@ static void test_full_file(void **state)
 		"control /run/x.sock\n"
 		"max-connections 100\n"
 		"max-udp-flows 200\n"
+		"max-udp-flows-per-cgroup 20\n"
 		"udp-idle-timeout 30\n"
 		"data-path kernel\n"
 		"verbose yes\n"), 0);
@@ -71,8 +75,9 @@ static void test_full_file(void **state)
 	assert_string_equal(o.control, "/run/x.sock");
 	assert_int_equal(o.max_conns, 100);
 	assert_int_equal(o.max_udp_flows, 200);
+	assert_int_equal(o.max_udp_flows_cg, 20);
 	assert_int_equal(o.udp_idle_s, 30);
-	assert_int_equal(o.data_path, DATA_PATH_KERNEL);
+	assert_string_equal(o.data_path, "kernel");
 	assert_true(o.verbose);
 }
 
@@ -84,8 +89,10 @@ static void test_defaults(void **state)
 	assert_false(o.have_pref64);
 	assert_int_equal(o.max_conns, 16384);
 	assert_int_equal(o.udp_idle_s, 180);
+	assert_int_equal(o.max_udp_flows, 4096);
+	assert_int_equal(o.max_udp_flows_cg, 1024);
 	assert_string_equal(o.control, "/run/sock464/control");
-	assert_int_equal(o.data_path, DATA_PATH_RELAY);
+	assert_string_equal(o.data_path, "auto");
 }
 
 /* Each kind of error names the file, the line and what is wrong. */
@@ -98,7 +105,7 @@ static void test_errors(void **state)
 		{ "\n\nmax-connections 0\n", "test.conf:3: max-connections: '0': expected a whole number from 1 to 1048576" },
 		{ "max-connections 12x\n", "test.conf:1: max-connections: '12x'" },
 		{ "wkp-strict maybe\n", "test.conf:1: wkp-strict: 'maybe': expected yes or no" },
-		{ "data-path fast\n", "test.conf:1: data-path: 'fast': expected kernel, relay or auto" },
+		{ "data-path fast\n", "test.conf:1: data-path: 'fast': expected auto, relay or kernel" },
 		{ "exclude 198.51.100.1/24\n", "198.51.100.1/24 has bits set past the prefix length" },
 		{ "exclude 300.1.1.1\n", "'300.1.1.1' is not an IPv4 address" },
 		{ "exclude 192.0.2.0/33\n", "'33': expected a whole number from 0 to 32" },
@@ -200,6 +207,110 @@ static void test_nonglobal(void **state)
 	assert_false(sock464_is_wkp(p, 96));
 }
 
+/* Issue 13: the config file must be a regular file, and a FIFO never hangs. */
+static void test_not_regular(void **state)
+{
+	char dir[] = "/tmp/sock464-test-XXXXXX", fifo[64];
+	static struct options o;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	options_defaults(&o);
+	assert_int_equal(options_load(&o, dir, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "is a directory, not a regular file"));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(options_load(&o, fifo, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "is a FIFO, not a regular file"));
+	assert_int_equal(options_load(&o, "/dev/null", why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "is a character device"));
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* What SIGHUP compares: the same settings read twice are no change. */
+static void test_restart_changes(void **state)
+{
+	static struct options a, b;
+	const char *text = "cgroup /c1\ninterface eth0\ninterface eth1\ncontrol /run/x\n"
+			   "exclude 192.0.2.0/24\n";
+	char names[256];
+
+	(void)state;
+	options_defaults(&a);
+	assert_int_equal(options_parse_text(&a, text, "a.conf", why, sizeof(why)), 0);
+	options_defaults(&b);
+	assert_int_equal(options_parse_text(&b, text, "b.conf", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 0);
+	assert_string_equal(names, "");
+
+	/* a list replaced by a shorter one: what lies past its end is no change */
+	options_defaults(&a);
+	assert_int_equal(options_parse_text(&a, "cgroup /c1\ninterface eth0\ncontrol /run/x\n"
+					    "exclude 192.0.2.0/24\n", "a.conf", why, sizeof(why)), 0);
+	options_clear_lists(&b, options_list_of("interface"));
+	assert_int_equal(options_set(&b, "interface", "eth0", why, sizeof(why)), 0);
+	assert_string_equal(b.interfaces[1], "eth1");	/* left behind */
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 0);
+
+	/* live settings are not named; those that take a restart are */
+	assert_int_equal(options_set(&b, "exclude", "198.51.100.0/24", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&b, "udp-idle-timeout", "30", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 0);
+	assert_int_equal(options_set(&b, "control", "/run/y", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&b, "dns64-server", "2001:db8::53", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 2);
+	assert_string_equal(names, "dns64-server, control");
+
+	/* a static prefix changes live; auto <-> static takes a restart */
+	assert_int_equal(options_set(&a, "pref64", "2001:db8:64::/96", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&b, "pref64", "2001:db8:65::/96", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 2);
+	assert_int_equal(options_set(&b, "pref64", "auto", why, sizeof(why)), 0);
+	assert_int_equal(options_restart_changes(&a, &b, names, sizeof(names)), 3);
+	assert_string_equal(names, "pref64, dns64-server, control");
+}
+
+/* Applying a reload: the running values of what takes a restart stay. */
+static void test_keep_restart(void **state)
+{
+	static struct options run, n;
+	char buf[128];
+
+	(void)state;
+	options_defaults(&run);
+	assert_int_equal(options_set(&run, "pref64", "2001:db8:64::/96", why, sizeof(why)), 0);
+	options_defaults(&n);
+	assert_int_equal(options_set(&n, "control", "/run/y", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&n, "exclude", "192.0.2.0/24", why, sizeof(why)), 0);
+	assert_int_equal(options_set(&n, "max-connections", "5", why, sizeof(why)), 0);
+	options_keep_restart(&n, &run);
+	assert_string_equal(n.control, "/run/sock464/control");
+	assert_int_equal(n.max_conns, run.max_conns);
+	assert_true(n.have_pref64);	/* static -> auto: the running prefix stays */
+	assert_string_equal(pref64_format(&n.pref64, buf, sizeof(buf)), "2001:db8:64::/96");
+	assert_int_equal(n.nrules, 1);	/* live: the new rules */
+	assert_int_equal(options_restart_changes(&run, &n, buf, sizeof(buf)), 0);
+}
+
+/* Issue 15: how the kernel data path attaches. */
+static void test_tc_attach(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(o.tc_attach, OPT_TC_AUTO);
+	assert_int_equal(parse("tc-attach clsact\n"), 0);
+	assert_int_equal(o.tc_attach, OPT_TC_CLSACT);
+	assert_int_equal(parse("tc-attach tcx\n"), 0);
+	assert_int_equal(o.tc_attach, OPT_TC_TCX);
+	assert_int_equal(parse("tc-attach clsact\ntc-attach auto\n"), 0);
+	assert_int_equal(o.tc_attach, OPT_TC_AUTO);
+	assert_int_equal(parse("tc-attach tc\n"), -EINVAL);
+	assert_string_equal(why, "test.conf:1: tc-attach: 'tc': expected auto, tcx or clsact");
+	assert_int_equal(parse("tc-attach\n"), -EINVAL);
+	assert_string_equal(why, "test.conf:1: tc-attach: '': expected auto, tcx or clsact");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +320,10 @@ int main(void)
 		cmocka_unit_test(test_command_line_wins),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_nonglobal),
+		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_restart_changes),
+		cmocka_unit_test(test_keep_restart),
+		cmocka_unit_test(test_tc_attach),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the running kernel can do for the kernel data path, probed at start
+ * the way libbpf-tools probe (libbpf_probe_bpf_prog_type(),
+ * a helper probe of our own, and small programs where libbpf has no
+ * probe), and which TC attachment follows from it: tcx, clsact, or none
+ * (the relay).  docs/kernels.md lists the probes and the kernels.
+ */
+#ifndef SOCK464_PROBE_H
+#define SOCK464_PROBE_H
+
+#include <stddef.h>
+
+#include "options.h"
+#include "tc_attach.h"
+
+enum probe_feature {
+	PROBE_PROG_SCHED_CLS,	/* program types */
+	PROBE_PROG_CGROUP_SOCK,
+	PROBE_PROG_SOCK_ADDR,
+	PROBE_REDIRECT_NEIGH,	/* sched_cls helpers */
+	PROBE_CHANGE_PROTO,
+	PROBE_FIB_LOOKUP,
+	PROBE_SKC_LOOKUP_TCP,
+	PROBE_SK_LOOKUP_UDP,
+	PROBE_SET_RETVAL,	/* cgroup/connect4 */
+	PROBE_SOCK_MARK,	/* ctx->mark writable in cgroup/sock_create */
+	PROBE_NETNS_COOKIE_TC,	/* bpf_get_netns_cookie in sched_cls: optional */
+	PROBE_TCX,		/* tcx links: tcx rather than clsact */
+	PROBE_COUNT
+};
+
+/* The features the kernel path cannot do without, whatever the attachment. */
+#define PROBE_REQUIRED	((1u << PROBE_NETNS_COOKIE_TC) - 1)
+
+struct probe_result {
+	unsigned int have;		/* bit (1 << enum probe_feature) per feature */
+	enum tc_mode mode;		/* the choice; TC_MODE_NONE: the relay */
+	char reason[200];		/* one line, for the log and the status */
+};
+
+/* Short name of a feature ("bpf_redirect_neigh", "tcx", ...). */
+const char *probe_name(enum probe_feature f);
+
+/* Run every probe into r->have (needs CAP_BPF and CAP_NET_ADMIN). */
+void probe_kernel(struct probe_result *r);
+
+/* Choose r->mode and r->reason from r->have and the tc-attach setting. Pure. */
+void probe_choose(struct probe_result *r, enum opt_tc_attach want);
+
+/* "tcx=no bpf_redirect_neigh=yes ..." for the log; returns @buf. */
+char *probe_format(const struct probe_result *r, char *buf, size_t len);
+
+#endif
