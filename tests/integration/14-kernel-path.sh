@@ -3,6 +3,9 @@
 # translated per packet by the TC programs (bpf/sock464_xlat.bpf.c), one
 # connection end to end through TAYGA, no relay; what the daemon changes
 # in the namespace is back as it was after it exits, SIGKILL included.
+# TC_ATTACH=clsact (or tcx; default auto) runs it all with that attachment
+# (`TC_ATTACH=clsact tests/run 14-kernel-path.sh`); on clsact the daemon's
+# filters must be gone after it exits and not duplicated after a SIGKILL.
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
@@ -17,7 +20,7 @@ cg_create kpath
 # start_daemon [ARGS...]: sock464-load on the kernel path in the client namespace.
 start_daemon() {
 	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
-		--data-path kernel --pref64 "$DEFAULT_PREFIX" -v "$@"
+		--data-path kernel --tc-attach "${TC_ATTACH:-auto}" --pref64 "$DEFAULT_PREFIX" -v "$@"
 	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
 		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
 		return 1
@@ -30,7 +33,14 @@ ctl() { "$CTL" --control "$T_TMP/control" "$@"; }
 ns_state() {
 	run_in_ns "$NS_C" sh -c 'ip -4 rule; ip -4 route show table all | grep -v "^local\|^broadcast";
 		for k in net.ipv4.conf.lo.route_localnet net.ipv4.conf.lo.src_valid_mark \
-			net.ipv6.conf.lo.forwarding; do sysctl -n $k; done; ip -4 addr'
+			net.ipv6.conf.lo.forwarding; do sysctl -n $k; done; ip -4 addr
+		for d in $(ip -o link show | cut -d: -f2 | cut -d@ -f1); do tc filter show dev $d egress;
+			tc filter show dev $d ingress; done'
+}
+# sock464's clsact filters on lo egress and on the uplink's ingress.
+own_filters() {
+	run_in_ns "$NS_C" sh -c "tc filter show dev lo egress; tc filter show dev $IF_C ingress" |
+		grep -c 'sock464:'
 }
 
 WWW=$T_TMP/www
@@ -56,6 +66,12 @@ start_daemon || t_bail "daemon"
 
 t_begin "the daemon runs the kernel path: rules around main, table via lo"
 assert_contains "$(cat "$DAEMON_LOG")" "data path: kernel" &&
+	case ${TC_ATTACH:-auto} in
+	auto|tcx) assert_contains "$(cat "$DAEMON_LOG")" "data path: kernel (tcx" &&
+		assert_eq 0 "$(own_filters)" "clsact filters" ;;
+	clsact) assert_contains "$(cat "$DAEMON_LOG")" "data path: kernel (clsact" &&
+		assert_eq 2 "$(own_filters)" "clsact filters" ;;
+	esac &&
 	assert_ok run_in_ns "$NS_C" ip -4 rule &&
 	assert_match "$T_OUT" "32900:.*fwmark 0x64640464 lookup 464" &&
 	assert_match "$T_OUT" "32700:.*fwmark 0x64640465 lookup 464" &&
@@ -225,6 +241,9 @@ assert_ne "$BEFORE" "$(ns_state)" "state right after SIGKILL" &&
 	start_daemon &&
 	assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&
 	assert_eq 2 "$(run_in_ns "$NS_C" ip -4 rule | grep -c 'lookup 464')" "rules" &&
+	if [[ ${TC_ATTACH:-auto} == clsact ]]; then
+		assert_eq 2 "$(own_filters)" "clsact filters (no duplicates)"
+	fi &&
 	stop_bg DAEMON &&
 	assert_eq "$BEFORE" "$(ns_state)" "namespace state"
 t_pass
