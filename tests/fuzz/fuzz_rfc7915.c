@@ -65,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xlat_ip4 h4, back;
 	struct xlat_ip6 h6;
+	struct xlat_frag f;
 	__u8 s6[16], d6[16], l4[512];
 	size_t len;
 	__u16 c4, c6;
@@ -82,9 +83,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (xlat_hdr_4to6(&h4, &h6, s6, d6) != XLAT_OK)
 		return 0;
 	check(h6.ver_tc >> 4 == 6);
-	check(ntohs(h6.payload_len) + XLAT_IP4_HLEN == ntohs(h4.tot_len));
 	check(!memcmp(h6.saddr, s6, 16) && !memcmp(h6.daddr, d6, 16));
-	check(xlat_hdr_6to4(&h6, &back, h4.saddr, h4.daddr) == XLAT_OK);
+	if (xlat_ip4_is_fragment(&h4)) {
+		/* a Fragment header follows; back: same id, offset and MF */
+		xlat_frag_4to6(&h4, &f);
+		check(h6.nexthdr == XLAT_PROTO_FRAG);
+		check(ntohs(h6.payload_len) + XLAT_IP4_HLEN == ntohs(h4.tot_len) + XLAT_FRAG_HLEN);
+		check(xlat_hdr_6to4_frag(&h6, &f, &back, h4.saddr, h4.daddr) == XLAT_OK);
+		check(back.id == h4.id);
+		check((ntohs(back.frag_off) & (XLAT_IP4_MF | XLAT_IP4_OFFSET)) ==
+		      (ntohs(h4.frag_off) & (XLAT_IP4_MF | XLAT_IP4_OFFSET)));
+	} else {
+		check(ntohs(h6.payload_len) + XLAT_IP4_HLEN == ntohs(h4.tot_len));
+		check(xlat_hdr_6to4(&h6, &back, h4.saddr, h4.daddr) == XLAT_OK);
+	}
 	check(back.tos == h4.tos && back.ttl == h4.ttl && back.protocol == h4.protocol);
 	check(back.tot_len == h4.tot_len && back.saddr == h4.saddr && back.daddr == h4.daddr);
 	check(xlat_csum_fold(sum_bytes(0, (const __u8 *)&back, XLAT_IP4_HLEN)) == 0xffff);
