@@ -176,8 +176,9 @@ static void restore_sysctls(struct xlat_ns *n)
 			log_err("restoring %s to %s failed: %s", sysctls[i].path,
 				n->saved[i], strerror(-err));
 	}
-	if (n->state_path[0])
-		unlink(n->state_path);
+	if (n->state_path[0] && unlink(n->state_path) && errno != ENOENT)
+		log_warn("kernel path: removing %s failed: %s (the next start restores "
+			 "the values it holds)", n->state_path, strerror(errno));
 }
 
 /* Translate replies on uplink @ifindex (@name, for logs). */
