@@ -47,7 +47,7 @@ DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
 CTL_SRCS := $(wildcard ctl/*.c)
 PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
-BPF_OBJS := $(BUILD)/sock464.bpf.o
+BPF_OBJS := $(BUILD)/sock464.bpf.o $(BUILD)/sock464_xlat.bpf.o
 SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -72,7 +72,7 @@ all: $(BUILD)/sock464-load $(BUILD)/sock464ctl $(BUILD)/sock464-oci-hook
 $(BUILD):
 	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -80,7 +80,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 
-$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h $(SKELS) VERSION | $(BUILD)
+$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h $(SKELS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 

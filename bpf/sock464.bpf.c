@@ -17,18 +17,27 @@
  *   cgroup/recvmsg6      and as the source of its datagrams (also for
  *                        replies that came from an alias)
  *   cgroup/sock_release  a socket connected to an alias lets go of it
+ *   cgroup/getsockname4  show a socket on the kernel path 192.0.0.2
+ *
+ * In a namespace served by the kernel data path (SOCK464_NS_KERNEL),
+ * sock_create marks AF_INET sockets with SOCK464_XLAT_MARK, and connect4
+ * and sendmsg4 only decide: a translated destination is left as it is and
+ * reaches the marked route to lo, where bpf/xlat.bpf.c translates each
+ * packet (docs/architecture.md).
  *
  * Which IPv4 destinations are translated (policy, in order): never the
  * reserved ranges; then the operator's include/exclude rules; then none
  * with a native IPv4 route in the namespace; then, with 64:ff9b::/96 and
  * wkp-strict, non-global ones are refused (RFC 6052 section 3.1); the rest.
  *
- * Each hook returns SOCK464_PROCEED, or SOCK464_REJECT after
- * bpf_set_retval() chose the errno the application gets.
+ * The helpers return 0 or -errno, in the manner of Cilium's bpf_sock.c;
+ * each SEC function only dispatches, and verdict() turns an errno into
+ * SOCK464_REJECT after bpf_set_retval() chose what the application gets.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
 #include <asm-generic/errno.h>
+#include <asm-generic/socket.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -207,12 +216,29 @@ static __always_inline int finish(struct decision *d, int ret)
 	return ret;
 }
 
-/* Record the refusal and make the application's call fail with @err. */
+/* Record the refusal; the hook's call then fails with @err. */
 static __always_inline int refuse(struct decision *d, __u32 counter, int err)
 {
 	d->counter = counter;
-	bpf_set_retval(-err);
+	return -err;
+}
+
+/* SOCK464_PROCEED for 0; otherwise the application's call fails with @err. */
+static __always_inline int verdict(int err)
+{
+	if (!err)
+		return SOCK464_PROCEED;
+	bpf_set_retval(err);
 	return SOCK464_REJECT;
+}
+
+/* A socket the translator must not touch (or one without state). */
+static __always_inline int ignored(const struct sock464_sk *st, struct decision *d)
+{
+	if (st && st->state != SOCK464_SK_IGNORED)
+		return 0;
+	d->counter = SOCK464_CNT_PASS_IGNORED;
+	return 1;
 }
 
 /*
@@ -228,7 +254,7 @@ static __always_inline int unserved(struct decision *d, __u32 why)
 	cfg = bpf_map_lookup_elem(&sock464_config, &key);
 	if (why == SOCK464_CNT_REFUSE_NO_RELAY && cfg && cfg->pass_unserved) {
 		d->counter = SOCK464_CNT_PASS_UNSERVED;
-		return SOCK464_PROCEED;
+		return 0;
 	}
 	return refuse(d, why, ENETUNREACH);
 }
@@ -346,6 +372,34 @@ static __always_inline int wkp_forbids(const struct sock464_netns *ns, __u32 ip4
 	       sock464_is_wkp(ns->pref64, ns->plen) && sock464_ip4_nonglobal(ip4);
 }
 
+/*
+ * The policy chain, the same for every hook: 0 with *@nsp set when
+ * @ip4:@port is translated in the caller's namespace, 0 with *@nsp NULL
+ * when it goes native (counted in @d), or -errno when it is refused.
+ */
+static __always_inline int policy_check(void *ctx, __u32 ip4, __u16 port,
+					struct decision *d,
+					struct sock464_netns **nsp)
+{
+	struct sock464_netns *ns;
+	__u32 why;
+
+	*nsp = NULL;
+	if (sock464_ip4_reserved(ip4)) {
+		d->counter = SOCK464_CNT_PASS_RESERVED;
+		return 0;
+	}
+	if (goes_native(bpf_get_netns_cookie(ctx), ip4, port, d))
+		return 0;
+	ns = netns_config(ctx, &why);
+	if (!ns)
+		return unserved(d, why);
+	if (wkp_forbids(ns, ip4))
+		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+	*nsp = ns;
+	return 0;
+}
+
 /* 1 if the four words of @ip6 are ::ffff:a.b.c.d. */
 static __always_inline int is_v4mapped(const __u32 ip6[4])
 {
@@ -353,9 +407,18 @@ static __always_inline int is_v4mapped(const __u32 ip6[4])
 }
 
 /*
- * bpf_sock_addr.user_ip6 may only be written 32 bits at a time, so copy
- * through words.
+ * bpf_sock_addr.user_ip6 may only be read and written 32 bits at a time,
+ * so copy through words.
  */
+static __always_inline void get_user_ip6(const struct bpf_sock_addr *ctx,
+					 __u32 ip6[4])
+{
+	ip6[0] = ctx->user_ip6[0];
+	ip6[1] = ctx->user_ip6[1];
+	ip6[2] = ctx->user_ip6[2];
+	ip6[3] = ctx->user_ip6[3];
+}
+
 static __always_inline void set_user_ip6(struct bpf_sock_addr *ctx,
 					 const __u32 ip6[4])
 {
@@ -432,6 +495,76 @@ static __always_inline void alias_put(__u64 netns, struct sock464_sk *st)
 		__sync_fetch_and_add(&a->refs, -1);
 }
 
+/* 1 if the socket travels the kernel data path (marked at creation). */
+static __always_inline int on_kernel_path(const struct sock464_sk *st,
+					  const struct sock464_netns *ns)
+{
+	return (st->flags & SOCK464_SKF_MARKED) && ns && (ns->flags & SOCK464_NS_KERNEL);
+}
+
+/*
+ * A marked socket whose destination goes native because an exclude rule
+ * says so, with no native route there: without the mark it fails the way
+ * it would natively (ENETUNREACH) instead of reaching the translated route.
+ */
+static __always_inline int excluded_unrouted(__u64 netns, __u32 ip4,
+					     const struct decision *d)
+{
+	struct sock464_lpm_key key = { .prefixlen = 64 + 32, .ip4 = ip4 };
+
+	if (d->counter != SOCK464_CNT_PASS_EXCLUDED)
+		return 0;
+	__builtin_memcpy(key.netns, &netns, sizeof(key.netns));
+	return !bpf_map_lookup_elem(&sock464_routes, &key);
+}
+
+/*
+ * connect4 of a marked socket: translated destinations keep their address
+ * and get the mark whose rule comes before the main table; native ones the
+ * creation mark again (after main), an excluded one without a native
+ * route none, so that it fails as natively.
+ */
+static __always_inline int kernel_connect(struct bpf_sock_addr *ctx,
+					  struct sock464_sk *st,
+					  struct sock464_netns *ns,
+					  struct decision *d)
+{
+	int mark = SOCK464_XLAT_MARK_CONN;
+
+	if (!ns) {
+		/* native: back to the creation mark, or none if nothing routes it */
+		mark = excluded_unrouted(bpf_get_netns_cookie(ctx), ctx->user_ip4, d) ?
+		       0 : SOCK464_XLAT_MARK;
+		bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+		return 0;
+	}
+	/* translated: the rule before main, whatever native routes come */
+	if (bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
+	st->orig_ip4 = ctx->user_ip4;
+	st->orig_port = ctx->user_port;
+	st->state = SOCK464_SK_KERNEL;
+	rfc6052_synthesize(d->dst6, ns->pref64, ns->plen, ctx->user_ip4);
+	d->counter = ctx->type == SOCK464_SOCK_STREAM ? SOCK464_CNT_KERNEL_TCP :
+							 SOCK464_CNT_KERNEL_UDP;
+	return 0;
+}
+
+/* sendmsg4 of a marked socket: the mark was read already, so refuse. */
+static __always_inline int kernel_sendmsg(struct bpf_sock_addr *ctx,
+					  struct sock464_netns *ns,
+					  struct decision *d)
+{
+	if (!ns) {
+		if (excluded_unrouted(bpf_get_netns_cookie(ctx), ctx->user_ip4, d))
+			return refuse(d, SOCK464_CNT_PASS_EXCLUDED, ENETUNREACH);
+		return 0;
+	}
+	rfc6052_synthesize(d->dst6, ns->pref64, ns->plen, ctx->user_ip4);
+	d->counter = SOCK464_CNT_KERNEL_UDP;
+	return 0;
+}
+
 /*
  * UDP to a translated destination goes to the destination's alias at the
  * UDP relay; @connected for connect(), which keeps the alias alive.
@@ -442,16 +575,13 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 {
 	__u64 netns = bpf_get_netns_cookie(ctx);
 	struct sock464_netns *ns;
-	__u32 dst = ctx->user_ip4, alias, why;
+	__u32 dst = ctx->user_ip4, alias;
 	__u16 port = ctx->user_port;
+	int err;
 
-	if (goes_native(netns, dst, port, d))
-		return SOCK464_PROCEED;
-	ns = netns_config(ctx, &why);
-	if (!ns)
-		return unserved(d, why);
-	if (wkp_forbids(ns, dst))
-		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+	err = policy_check(ctx, dst, port, d, &ns);
+	if (err || !ns)
+		return err;
 	if (!ns->udp_port)
 		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
 	alias = alias_get(netns, dst, port, ns, connected);
@@ -466,7 +596,7 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 	ctx->user_port = ns->udp_port;
 	rfc6052_synthesize(d->dst6, ns->pref64, ns->plen, dst);
 	d->counter = SOCK464_CNT_RELAY_UDP;
-	return SOCK464_PROCEED;
+	return 0;
 }
 
 /*
@@ -518,41 +648,19 @@ static __always_inline __u16 udp_src_port(struct bpf_sock_addr *ctx)
 	return 0;
 }
 
-static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *d)
+/* AF_INET TCP to a translated destination goes to the TCP relay. */
+static __always_inline int to_relay(struct bpf_sock_addr *ctx,
+				    struct sock464_sk *st, struct decision *d)
 {
-	struct sock464_sk *st = sk_state(ctx);
 	struct sock464_netns *ns;
-	__u32 dst = ctx->user_ip4, why;
+	__u32 dst = ctx->user_ip4;
+	int err;
 
-	if (!st || st->state == SOCK464_SK_IGNORED) {
-		d->counter = SOCK464_CNT_PASS_IGNORED;
-		return SOCK464_PROCEED;
-	}
-	/* A reconnect forgets the last destination. */
-	if (st->state == SOCK464_SK_UDP_ALIAS)
-		alias_put(bpf_get_netns_cookie(ctx), st);
-	st->state = SOCK464_SK_SERVED;
-	if (sock464_ip4_reserved(dst)) {
-		d->counter = SOCK464_CNT_PASS_RESERVED;
-		return SOCK464_PROCEED;
-	}
-	if (ctx->type == SOCK464_SOCK_DGRAM) {
-		int ret = to_alias(ctx, st, 1, d);
-
-		if (d->counter == SOCK464_CNT_RELAY_UDP && ctx->sk)
-			udp_src_file(ctx, st, ctx->sk->src_ip4, udp_src_port(ctx));
-		return ret;
-	}
-	if (goes_native(bpf_get_netns_cookie(ctx), dst, ctx->user_port, d))
-		return SOCK464_PROCEED;
-	ns = netns_config(ctx, &why);
-	if (!ns)
-		return unserved(d, why);
-	if (wkp_forbids(ns, dst))
-		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+	err = policy_check(ctx, dst, ctx->user_port, d, &ns);
+	if (err || !ns)
+		return err;
 	if (!ns->tcp_port)
 		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
-
 	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, dst);
 	st->orig_ip4 = dst;
 	st->orig_port = ctx->user_port;
@@ -561,38 +669,71 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *
 	ctx->user_port = ns->tcp_port;
 	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
 	d->counter = SOCK464_CNT_RELAY_TCP;
-	return SOCK464_PROCEED;
+	return 0;
+}
+
+/*
+ * A marked socket: the policy decides as for the relays; a namespace that
+ * left the kernel path since the socket was made sends it to the relays.
+ */
+static __always_inline int to_kernel(struct bpf_sock_addr *ctx,
+				     struct sock464_sk *st, struct decision *d,
+				     int connected)
+{
+	struct sock464_netns *ns;
+	int err;
+
+	err = policy_check(ctx, ctx->user_ip4, ctx->user_port, d, &ns);
+	if (err)
+		return err;
+	if (ns && !on_kernel_path(st, ns)) {
+		d->counter = SOCK464_CNT_MAX;
+		return ctx->type == SOCK464_SOCK_DGRAM ? to_alias(ctx, st, connected, d) :
+							 to_relay(ctx, st, d);
+	}
+	return connected ? kernel_connect(ctx, st, ns, d) : kernel_sendmsg(ctx, ns, d);
+}
+
+static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *d)
+{
+	struct sock464_sk *st = sk_state(ctx);
+	int err;
+
+	if (ignored(st, d))
+		return 0;
+	/* A reconnect forgets the last destination. */
+	if (st->state == SOCK464_SK_UDP_ALIAS)
+		alias_put(bpf_get_netns_cookie(ctx), st);
+	st->state = SOCK464_SK_SERVED;
+	if (st->flags & SOCK464_SKF_MARKED)
+		err = to_kernel(ctx, st, d, 1);
+	else if (ctx->type == SOCK464_SOCK_DGRAM)
+		err = to_alias(ctx, st, 1, d);
+	else
+		return to_relay(ctx, st, d);
+	/* UDP connected to an alias (here or as the kernel path's fallback) */
+	if (d->counter == SOCK464_CNT_RELAY_UDP && ctx->sk)
+		udp_src_file(ctx, st, ctx->sk->src_ip4, udp_src_port(ctx));
+	return err;
 }
 
 static __always_inline int connect6(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
 	struct sock464_netns *ns;
-	__u32 ip6[4], why;
+	__u32 ip6[4];
+	int err;
 
-	if (!st || st->state == SOCK464_SK_IGNORED) {
-		d->counter = SOCK464_CNT_PASS_IGNORED;
-		return SOCK464_PROCEED;
-	}
+	if (ignored(st, d))
+		return 0;
 	st->state = SOCK464_SK_SERVED;
-	ip6[0] = ctx->user_ip6[0];
-	ip6[1] = ctx->user_ip6[1];
-	ip6[2] = ctx->user_ip6[2];
-	ip6[3] = ctx->user_ip6[3];
+	get_user_ip6(ctx, ip6);
 	if (!is_v4mapped(ip6))
-		return SOCK464_PROCEED;	/* plain IPv6: not ours to count */
+		return 0;	/* plain IPv6: not ours to count */
 	d->ip4 = ip6[3];
-	if (sock464_ip4_reserved(ip6[3])) {
-		d->counter = SOCK464_CNT_PASS_RESERVED;
-		return SOCK464_PROCEED;
-	}
-	if (goes_native(bpf_get_netns_cookie(ctx), ip6[3], ctx->user_port, d))
-		return SOCK464_PROCEED;
-	ns = netns_config(ctx, &why);
-	if (!ns)
-		return unserved(d, why);
-	if (wkp_forbids(ns, ip6[3]))
-		return refuse(d, SOCK464_CNT_REFUSE_WKP, ENETUNREACH);
+	err = policy_check(ctx, ip6[3], ctx->user_port, d, &ns);
+	if (err || !ns)
+		return err;
 
 	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, ip6[3]);
 	st->orig_ip4 = ip6[3];
@@ -602,7 +743,7 @@ static __always_inline int connect6(struct bpf_sock_addr *ctx, struct decision *
 	set_user_ip6(ctx, ip6);
 	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
 	d->counter = SOCK464_CNT_NATIVE6;
-	return SOCK464_PROCEED;
+	return 0;
 }
 
 static __always_inline int getpeername4(struct bpf_sock_addr *ctx)
@@ -618,20 +759,33 @@ static __always_inline int getpeername4(struct bpf_sock_addr *ctx)
 	return SOCK464_PROCEED;
 }
 
+/*
+ * A socket on the kernel path is bound to 127.0.0.1 (the route's source);
+ * it shows one stable address that does not look like loopback instead,
+ * RFC 7335's 192.0.0.2, which no device needs to carry.
+ */
+static __always_inline int getsockname4(struct bpf_sock_addr *ctx)
+{
+	struct sock464_sk *st = sk_state_peek(ctx->sk);
+
+	if (!st || st->state != SOCK464_SK_KERNEL ||
+	    ctx->user_ip4 != bpf_htonl(SOCK464_XLAT_SRC_HOST))
+		return SOCK464_PROCEED;
+	ctx->user_ip4 = bpf_htonl(SOCK464_XLAT_SHOWN_HOST);
+	return SOCK464_PROCEED;
+}
+
 static __always_inline int sendmsg4(struct bpf_sock_addr *ctx, struct decision *d)
 {
 	struct sock464_sk *st = sk_state(ctx);
 	int ret;
 
-	if (!st || st->state == SOCK464_SK_IGNORED) {
-		d->counter = SOCK464_CNT_PASS_IGNORED;
-		return SOCK464_PROCEED;
-	}
-	if (sock464_ip4_reserved(ctx->user_ip4)) {
-		d->counter = SOCK464_CNT_PASS_RESERVED;
-		return SOCK464_PROCEED;
-	}
-	ret = to_alias(ctx, st, 0, d);
+	if (ignored(st, d))
+		return 0;
+	if (st->flags & SOCK464_SKF_MARKED)
+		ret = to_kernel(ctx, st, d, 0);
+	else
+		ret = to_alias(ctx, st, 0, d);
 	/* sendmsg has bound the socket before this hook runs */
 	if (d->counter == SOCK464_CNT_RELAY_UDP && ctx->sk)
 		udp_src_file(ctx, st, ctx->msg_src_ip4 ? ctx->msg_src_ip4 : ctx->sk->src_ip4,
@@ -676,12 +830,9 @@ static __always_inline int recvmsg4(struct bpf_sock_addr *ctx)
 static __always_inline int unmap6(struct bpf_sock_addr *ctx)
 {
 	struct sock464_sk *st;
-	__u32 ip6[4];
+	__u32 ip6[4], want[4];
 
-	ip6[0] = ctx->user_ip6[0];
-	ip6[1] = ctx->user_ip6[1];
-	ip6[2] = ctx->user_ip6[2];
-	ip6[3] = ctx->user_ip6[3];
+	get_user_ip6(ctx, ip6);
 	/* A reply from an alias to an AF_INET6 socket that sent to ::ffff: */
 	if (is_v4mapped(ip6)) {
 		struct sock464_alias_dst *d = alias_dst(ctx, ip6[3], ctx->user_port);
@@ -697,9 +848,9 @@ static __always_inline int unmap6(struct bpf_sock_addr *ctx)
 	st = sk_state_peek(ctx->sk);
 	if (!st || st->state != SOCK464_SK_NATIVE6)
 		return SOCK464_PROCEED;
-	__builtin_memcpy(ip6, st->dst6, sizeof(ip6));
-	if (ctx->user_ip6[0] != ip6[0] || ctx->user_ip6[1] != ip6[1] ||
-	    ctx->user_ip6[2] != ip6[2] || ctx->user_ip6[3] != ip6[3])
+	__builtin_memcpy(want, st->dst6, sizeof(want));
+	if (ip6[0] != want[0] || ip6[1] != want[1] || ip6[2] != want[2] ||
+	    ip6[3] != want[3])
 		return SOCK464_PROCEED;
 	ip6[0] = 0;
 	ip6[1] = 0;
@@ -736,15 +887,50 @@ static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 		count(SOCK464_CNT_PENDING_LOST);
 }
 
-SEC("cgroup/sock_create")
-int sock464_sock_create(struct bpf_sock *ctx)
+/*
+ * AF_INET sockets the kernel path translates: served TCP and UDP, and raw
+ * ICMP sockets (ping), which no connect or sendmsg hook sees: their echo
+ * requests take the marked route unless a native route exists.
+ */
+static __always_inline int markable(const struct bpf_sock *ctx, __u8 state)
+{
+	if (ctx->family != SOCK464_AF_INET)
+		return 0;
+	if (state == SOCK464_SK_SERVED)
+		return 1;
+	return ctx->type == SOCK464_SOCK_RAW && ctx->protocol == IPPROTO_ICMP &&
+	       !(daemon_tgid && bpf_get_current_pid_tgid() >> 32 == daemon_tgid);
+}
+
+/*
+ * A served AF_INET socket in a namespace on the kernel path gets the mark
+ * now: udp_sendmsg() reads it before sendmsg4 runs.
+ */
+static __always_inline void sock_create(struct bpf_sock *ctx)
 {
 	struct sock464_sk *st;
+	struct sock464_netns *ns;
+	__u64 cookie;
 
 	st = bpf_sk_storage_get(&sock464_sk, ctx, NULL,
 				BPF_SK_STORAGE_GET_F_CREATE);
-	if (st)
-		st->state = decide(ctx->family, ctx->type);
+	if (!st)
+		return;
+	st->state = decide(ctx->family, ctx->type);
+	if (!markable(ctx, st->state))
+		return;
+	cookie = bpf_get_netns_cookie(ctx);
+	ns = bpf_map_lookup_elem(&sock464_netns, &cookie);
+	if (!ns || !(ns->flags & SOCK464_NS_KERNEL) || ctx->mark)
+		return;
+	ctx->mark = SOCK464_XLAT_MARK;
+	st->flags |= SOCK464_SKF_MARKED;
+}
+
+SEC("cgroup/sock_create")
+int sock464_sock_create(struct bpf_sock *ctx)
+{
+	sock_create(ctx);
 	return SOCK464_PROCEED;
 }
 
@@ -754,7 +940,7 @@ int sock464_connect4(struct bpf_sock_addr *ctx)
 	struct decision d;
 
 	decision_init(&d, ctx->family, ctx->type, ctx->user_ip4, ctx->user_port);
-	return finish(&d, connect4(ctx, &d));
+	return finish(&d, verdict(connect4(ctx, &d)));
 }
 
 SEC("cgroup/sendmsg4")
@@ -763,7 +949,7 @@ int sock464_sendmsg4(struct bpf_sock_addr *ctx)
 	struct decision d;
 
 	decision_init(&d, ctx->family, ctx->type, ctx->user_ip4, ctx->user_port);
-	return finish(&d, sendmsg4(ctx, &d));
+	return finish(&d, verdict(sendmsg4(ctx, &d)));
 }
 
 SEC("cgroup/recvmsg4")
@@ -800,13 +986,19 @@ int sock464_connect6(struct bpf_sock_addr *ctx)
 	struct decision d;
 
 	decision_init(&d, ctx->family, ctx->type, 0, ctx->user_port);
-	return finish(&d, connect6(ctx, &d));
+	return finish(&d, verdict(connect6(ctx, &d)));
 }
 
 SEC("cgroup/getpeername4")
 int sock464_getpeername4(struct bpf_sock_addr *ctx)
 {
 	return getpeername4(ctx);
+}
+
+SEC("cgroup/getsockname4")
+int sock464_getsockname4(struct bpf_sock_addr *ctx)
+{
+	return getsockname4(ctx);
 }
 
 SEC("cgroup/getpeername6")

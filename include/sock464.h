@@ -30,6 +30,7 @@
 #define SOCK464_AF_INET6	10
 #define SOCK464_SOCK_STREAM	1
 #define SOCK464_SOCK_DGRAM	2
+#define SOCK464_SOCK_RAW	3
 
 /* Sizes of the maps; every map is bounded. */
 #define SOCK464_MAX_NETNS	1024	/* network namespaces served at once */
@@ -52,6 +53,7 @@ enum sock464_sk_state {
 	SOCK464_SK_RELAYED,	/* AF_INET TCP, connected to the relay */
 	SOCK464_SK_NATIVE6,	/* AF_INET6, ::ffff:a.b.c.d became PREF64::a.b.c.d */
 	SOCK464_SK_UDP_ALIAS,	/* UDP, connected to a destination's alias */
+	SOCK464_SK_KERNEL,	/* AF_INET, connected; translated per packet (xlat) */
 };
 
 struct sock464_sk {
@@ -59,10 +61,13 @@ struct sock464_sk {
 	__u32 orig_ip4;		/* the IPv4 destination the application asked for */
 	__u16 orig_port;	/* and its port */
 	__u8  state;		/* enum sock464_sk_state */
-	__u8  pad;
+	__u8  flags;		/* SOCK464_SKF_* */
 	__u16 udp_src_port;	/* UDP: the port it is filed under (sock464_udp_src) */
 	__u16 pad2;
 };
+
+/* The socket carries SOCK464_XLAT_MARK (kernel data path, set at creation). */
+#define SOCK464_SKF_MARKED	0x01
 
 /*
  * What one network namespace is served with, keyed by its netns cookie.
@@ -81,6 +86,93 @@ struct sock464_netns {
 
 /* RFC 6052 section 3.1: no non-global IPv4 through 64:ff9b::/96. */
 #define SOCK464_NS_WKP_STRICT	0x01
+/* The kernel data path serves this namespace (docs/architecture.md). */
+#define SOCK464_NS_KERNEL	0x02
+
+/*
+ * The kernel data path.  Sockets that may be translated carry this mark
+ * (SO_MARK, set by cgroup/sock_create); one policy routing rule, after the
+ * main table, sends their IPv4 traffic that has no native route to a table
+ * of sock464's own: `default dev lo src 127.0.0.1 mtu M`.  Connected
+ * sockets get SOCK464_XLAT_MARK_CONN from connect4 (below).  The TC program
+ * on lo egress translates it to IPv6; the one on each uplink's ingress
+ * translates the replies back and gives them to lo with the mark.
+ */
+#define SOCK464_XLAT_MARK	0x64640464U
+#define SOCK464_XLAT_TABLE	464U
+#define SOCK464_XLAT_PREF	32900U	/* after main (32766) and default (32767) */
+/*
+ * A socket connect4 decided to translate carries this mark instead, whose
+ * rule comes *before* the main table: an include rule beats a native
+ * route, and an established flow keeps its route when a native IPv4 route
+ * appears later.  Replies are given to lo with it too.
+ */
+#define SOCK464_XLAT_MARK_CONN	0x64640465U
+#define SOCK464_XLAT_PREF_CONN	32700U	/* before main */
+#define SOCK464_XLAT_SRC_HOST	0x7f000001U	/* 127.0.0.1: the route's source */
+/* What getsockname() shows a translated socket (RFC 7335), host order. */
+#define SOCK464_XLAT_SHOWN_HOST	0xc0000002U	/* 192.0.0.2 */
+
+/*
+ * Counters of the TC translator (xlat_counters, per CPU), written once:
+ * X(ID, name) gives SOCK464_XC_ID and the name status shows.
+ */
+#define SOCK464_XLAT_COUNTERS(X)					\
+	/* IPv4 packets sent as IPv6 */					\
+	X(OUT, "xlat_out")						\
+	/* IPv6 packets given to a socket as IPv4 */			\
+	X(IN, "xlat_in")						\
+	/* marked, but the namespace is not served */			\
+	X(OUT_NO_NETNS, "xlat_out_no_netns")				\
+	/* no IPv6 route or source for PREF64::dst */			\
+	X(OUT_NO_ROUTE, "xlat_out_no_route")				\
+	/* marked, but not a translatable packet */			\
+	X(OUT_PASS, "xlat_out_pass")					\
+	/* translatable, but dropped (TTL, errors) */			\
+	X(OUT_DROP, "xlat_out_drop")					\
+	/* ours, but dropped (errors) */				\
+	X(IN_DROP, "xlat_in_drop")					\
+	/* IPv6 TCP/UDP in a namespace not on the kernel path */	\
+	X(IN_NO_NETNS, "xlat_in_no_netns")				\
+	/* from PREF64, but no translated socket: left as IPv6 */	\
+	X(IN_NOT_OURS, "xlat_in_not_ours")				\
+	/* ICMPv6 errors given to a socket as ICMPv4 */			\
+	X(IN_ERROR, "xlat_in_error")
+
+#define SOCK464_XC_ENUM(id, name) SOCK464_XC_##id,
+enum sock464_xlat_counter {
+	SOCK464_XLAT_COUNTERS(SOCK464_XC_ENUM)
+	SOCK464_XC_MAX
+};
+#undef SOCK464_XC_ENUM
+
+/*
+ * ICMP echo on the kernel path has no ports and no socket to look up: an
+ * echo request going out files its identifier and destination here (LRU),
+ * and only echo replies that match go back to IPv4.
+ */
+#define SOCK464_MAX_ECHO	4096
+
+struct sock464_echo_key {
+	__u64 netns;		/* netns cookie */
+	__u32 ip4;		/* the pinged IPv4 address */
+	__u16 id;		/* the echo identifier, as on the wire */
+	__u16 pad;
+};
+
+/*
+ * IPv6 fragments coming in: only the first carries the ports that find
+ * the flow's socket; it files the fragment identification here (LRU) for
+ * the others.
+ */
+#define SOCK464_MAX_FRAGS	4096
+
+struct sock464_frag_key {
+	__u64 netns;		/* netns cookie */
+	__u32 ip4;		/* the peer's IPv4 address */
+	__u32 id;		/* the Fragment header's identification, as on the wire */
+};
+
 
 /*
  * Policy: per-namespace LPM tries keyed by (netns cookie, IPv4 address),
@@ -224,7 +316,11 @@ struct sock464_udp_src {
 	/* non-global IPv4 with 64:ff9b::/96 */					\
 	X(REFUSE_WKP, "refuse_wkp", 1, "refused wkp-strict ENETUNREACH")	\
 	/* netns without a relay, unserved-netns pass */			\
-	X(PASS_UNSERVED, "pass_unserved", 1, "")
+	X(PASS_UNSERVED, "pass_unserved", 1, "")				\
+	/* AF_INET TCP connect left to the kernel path */			\
+	X(KERNEL_TCP, "kernel_tcp", 3, "kernel")				\
+	/* AF_INET UDP connect or datagram, kernel path */			\
+	X(KERNEL_UDP, "kernel_udp", 3, "kernel")
 
 #define SOCK464_CNT_ENUM(id, name, flags, trace) SOCK464_CNT_##id,
 enum sock464_counter {

@@ -3,13 +3,15 @@
 #include <string.h>
 
 #include "datapath.h"
+#include "options.h"
 
 #define DATAPATH_REF(n) &datapath_##n,
 static const struct datapath_ops *const datapaths[] = { DATAPATHS(DATAPATH_REF) };
 #undef DATAPATH_REF
 
-const struct datapath_ops *datapath_select(const char *name, char *why, size_t whylen)
+const struct datapath_ops *datapath_select(const struct options *o, char *why, size_t whylen)
 {
+	const char *name = o->data_path;
 	const size_t n = sizeof(datapaths) / sizeof(datapaths[0]);
 	bool any = !strcmp(name, "auto");
 	size_t i;
@@ -17,7 +19,7 @@ const struct datapath_ops *datapath_select(const char *name, char *why, size_t w
 	for (i = 0; i < n; i++) {
 		if (!any && strcmp(name, datapaths[i]->name))
 			continue;
-		if (!datapaths[i]->usable || datapaths[i]->usable())
+		if (!datapaths[i]->usable || datapaths[i]->usable(o))
 			return datapaths[i];
 		if (!any) {
 			snprintf(why, whylen, "data path %s: this kernel cannot run it", name);

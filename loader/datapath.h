@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * A data path: how the translated connections of one served network
- * namespace travel.  Today the relays (loader/datapath_relay.c); each is
+ * namespace travel: the relays (loader/datapath_relay.c) or the kernel
+ * path (loader/datapath_kernel.c, TC programs; relays beside it); each is
  * an ops table, and netns_svc.c runs the one the settings choose for
  * every namespace it serves, the daemon's own and each container's alike.
  *
@@ -16,13 +17,14 @@
 #include <stdio.h>
 
 struct netns_svc;
+struct options;
 struct sock464_netns;
 struct pref64;
 
 struct datapath_ops {
 	const char *name;			/* "relay": the data-path setting */
-	/* Whether this kernel can run it (data-path auto); NULL: always. */
-	bool (*usable)(void);
+	/* Whether this kernel can run it with settings @o; NULL: always. */
+	bool (*usable)(const struct options *o);
 	/*
 	 * Serve namespace @ns (ns->nsfd, ns->cookie, ns->env): private state
 	 * goes in ns->dp_priv.  0, or -errno with @why saying what failed.
@@ -49,13 +51,14 @@ struct datapath_ops {
 
 /* Every data path, the preferred first: "auto" takes the first usable. */
 #define DATAPATHS(X) \
-	X(relay)
+	X(relay) \
+	X(kernel)
 
 #define DATAPATH_DECLARE(n) extern const struct datapath_ops datapath_##n;
 DATAPATHS(DATAPATH_DECLARE)
 #undef DATAPATH_DECLARE
 
-/* The data path named @name ("auto": the first usable); NULL with @why. */
-const struct datapath_ops *datapath_select(const char *name, char *why, size_t whylen);
+/* The data path named o->data_path ("auto": the first usable); NULL with @why. */
+const struct datapath_ops *datapath_select(const struct options *o, char *why, size_t whylen);
 
 #endif

@@ -105,7 +105,7 @@ static int serve_own_netns(struct daemon *d)
 	for (i = 0; i < o->ninterfaces; i++)
 		names[i] = o->interfaces[i];
 	d->env = (struct netns_env){ .loop = &d->loop, .hooks = &d->hooks, .opt = &d->opt };
-	d->env.dp = datapath_select(o->data_path, why, sizeof(why));
+	d->env.dp = datapath_select(o, why, sizeof(why));
 	if (!d->env.dp || !netns_svc_new(&d->env, &spec, why, sizeof(why))) {
 		log_err("serving the daemon's network namespace failed: %s", why);
 		return -EINVAL;

@@ -158,7 +158,7 @@ static int set_unserved(struct options *o, const char *value, char *why, size_t 
 /* The data paths (loader/datapath.h); "auto" takes the first usable. */
 static int set_data_path(struct options *o, const char *value, char *why, size_t whylen)
 {
-	static const char *const words[] = { "auto", "relay", NULL };
+	static const char *const words[] = { "auto", "relay", "kernel", NULL };
 
 	return set_word(o->data_path, sizeof(o->data_path), words, value, why, whylen);
 }

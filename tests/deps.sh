@@ -8,7 +8,7 @@ pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 	libc-ares-dev libmnl-dev libjson-c-dev pkg-config libc6-dev libcap-ng-dev libseccomp-dev
 	# tests
-	libcmocka-dev libclang-rt-14-dev iproute2 nftables tayga unbound dnsutils curl wget
+	libcmocka-dev libclang-rt-14-dev iproute2 nftables tayga unbound dnsutils curl wget tcpdump ethtool iputils-ping
 	busybox-static iperf3 python3 util-linux procps systemd man-db crun
 	podman python3-prometheus-client
 	# the Debian package (make deb, tests/integration/06-deb.sh)

@@ -217,7 +217,7 @@ CAPS=-all,+bpf,+perfmon,+net_admin,+net_raw,+sys_admin,+sys_ptrace,+sys_resource
 cg_create daemon CG_D
 start_bg DAEMON nsenter --mount="/proc/$MNTNS/ns/mnt" --net="/run/netns/$NS_C" \
 	setpriv --bounding-set "$CAPS" --inh-caps -all \
-	"$LOAD" --cgroup "$(cgv "$CG_D")" --control "$T_TMP/control" --pref64 "$P0" -v
+	"$LOAD" "${DP_ARGS[@]}" --cgroup "$(cgv "$CG_D")" --control "$T_TMP/control" --pref64 "$P0" -v
 wait_for 5 test -S "$T_TMP/control" && wait_for 5 ctl status ||
 	t_bail "daemon did not start: $(cat "$DAEMON_LOG")"
 

@@ -522,6 +522,14 @@ nsenter_net() {
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
+# DATA_PATH=relay|kernel (default relay): the data path of the daemons a
+# suite starts, for the suites that pass "${DP_ARGS[@]}" (30-policy.sh);
+# on the kernel path their relay_tcp/relay_udp counters are read as
+# kernel_tcp/kernel_udp.  `DATA_PATH=kernel tests/run 30-policy.sh`.
+DATA_PATH=${DATA_PATH:-relay}
+DP_ARGS=(--data-path "$DATA_PATH")
+export DATA_PATH
+
 # The test tools, for "run_in_ns $NS_C python3 $TCPCLIENT ...".
 TCPSERV=$T_TOOLS_DIR/tcpserv.py
 TCPCLIENT=$T_TOOLS_DIR/tcpclient.py

@@ -54,6 +54,7 @@ static void test_full_file(void **state)
 		"max-udp-flows 200\n"
 		"max-udp-flows-per-cgroup 20\n"
 		"udp-idle-timeout 30\n"
+		"data-path kernel\n"
 		"verbose yes\n"), 0);
 	assert_int_equal(o.ncgroups, 2);
 	assert_string_equal(o.cgroups[1], "/sys/fs/cgroup/system.slice/app.service");
@@ -76,6 +77,7 @@ static void test_full_file(void **state)
 	assert_int_equal(o.max_udp_flows, 200);
 	assert_int_equal(o.max_udp_flows_cg, 20);
 	assert_int_equal(o.udp_idle_s, 30);
+	assert_string_equal(o.data_path, "kernel");
 	assert_true(o.verbose);
 }
 
@@ -90,6 +92,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.max_udp_flows, 4096);
 	assert_int_equal(o.max_udp_flows_cg, 1024);
 	assert_string_equal(o.control, "/run/sock464/control");
+	assert_string_equal(o.data_path, "auto");
 }
 
 /* Each kind of error names the file, the line and what is wrong. */
@@ -102,6 +105,7 @@ static void test_errors(void **state)
 		{ "\n\nmax-connections 0\n", "test.conf:3: max-connections: '0': expected a whole number from 1 to 1048576" },
 		{ "max-connections 12x\n", "test.conf:1: max-connections: '12x'" },
 		{ "wkp-strict maybe\n", "test.conf:1: wkp-strict: 'maybe': expected yes or no" },
+		{ "data-path fast\n", "test.conf:1: data-path: 'fast': expected auto, relay or kernel" },
 		{ "exclude 198.51.100.1/24\n", "198.51.100.1/24 has bits set past the prefix length" },
 		{ "exclude 300.1.1.1\n", "'300.1.1.1' is not an IPv4 address" },
 		{ "exclude 192.0.2.0/33\n", "'33': expected a whole number from 0 to 32" },

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel data path as the daemon sees it (bpf/sock464_xlat.bpf.c does the
+ * work): load the TC translator once, and for each served network
+ * namespace set up what it needs there and take it down again:
+ *   - the policy routing rule for marked sockets and sock464's table
+ *     (`default dev lo src 127.0.0.1 mtu M`), through rtnetlink;
+ *   - lo's route_localnet and src_valid_mark, IPv6 forwarding on lo (for
+ *     bpf_fib_lookup), old values remembered and restored;
+ *   - the TC programs, through tc_attach() (a tcx link or a clsact
+ *     filter, tc_attach.h): lo egress, and ingress on every other link,
+ *     following link changes; sock464's stale clsact filters are swept at
+ *     start.
+ * The daemon keeps no per-connection state: the kernel's socket table is
+ * the flow table.
+ */
+#ifndef SOCK464_XLAT_H
+#define SOCK464_XLAT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "sock464.h"
+#include "tc_attach.h"
+
+struct hooks;
+struct sock464_xlat;
+
+#define XLAT_MAX_LINKS 32
+#define XLAT_NSYSCTL 3
+
+struct xlat {
+	int netns_map_fd;		/* the hooks' sock464_netns */
+	struct sock464_xlat *skel;	/* the first copy: owns the counters */
+};
+
+struct xlat_link {
+	int ifindex;
+	struct tc_attachment a;	/* ingress */
+};
+
+struct xlat_ns {
+	struct xlat *x;
+	int nsfd;		/* -1: the daemon's own namespace */
+	__u64 cookie;		/* its netns cookie */
+	struct sock464_xlat *skel;	/* the copy of the programs it runs */
+	bool running;
+	enum tc_mode mode;	/* how its programs are attached */
+	char state_path[256];	/* originals of the sysctls, for after a crash */
+	char saved[XLAT_NSYSCTL][16];	/* their values before the daemon's */
+	unsigned int mtu;	/* of the IPv4 route */
+	struct tc_attachment lo;	/* lo egress */
+	unsigned int nlinks;
+	struct xlat_link links[XLAT_MAX_LINKS];
+};
+
+/*
+ * Load the translator, sharing the namespace map with the hooks.  0, or
+ * -errno (logged): the kernel cannot run the kernel path.
+ */
+int xlat_load(struct xlat *x, struct hooks *h, bool verbose);
+void xlat_destroy(struct xlat *x);
+
+/*
+ * Set the kernel path up in namespace @nsfd (-1: the daemon's own), whose
+ * cookie is @cookie, with a copy of the programs of its own, attached
+ * with @mode (TC_MODE_TCX or TC_MODE_CLSACT).
+ * @state_path (or NULL) keeps the sysctls' old values across a crash.
+ * Leftovers of a daemon that was killed are removed first.  0 or -errno
+ * (logged, and nothing left behind).
+ */
+int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
+	       const char *state_path, enum tc_mode mode);
+/* Take it down: links, rule, route; the sysctls as they were. */
+void xlat_stop(struct xlat_ns *n);
+/* Links came or went: translate on every uplink there is now. */
+void xlat_links_changed(struct xlat_ns *n);
+/* The translator's counters, summed over the CPUs. */
+int xlat_counters(struct xlat *x, __u64 out[SOCK464_XC_MAX]);
+
+#endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sock464.h"
+#include "xlat_rt.h"
+
+/* Send one request and wait for its acknowledgement: 0 or -errno. */
+static int rt_request(struct nlmsghdr *nlh)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int portid;
+	ssize_t n;
+	int err;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	portid = mnl_socket_get_portid(nl);
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = (unsigned int)time(NULL);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto fail;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0 || mnl_cb_run(buf, n, nlh->nlmsg_seq, portid, NULL, NULL) < 0)
+		goto fail;
+	mnl_socket_close(nl);
+	return 0;
+fail:
+	err = -errno;
+	mnl_socket_close(nl);
+	return err;
+}
+
+static int rule(int type, int flags, __u32 mark, __u32 pref)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *r;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->family = AF_INET;
+	r->action = FR_ACT_TO_TBL;
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, pref);
+	mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
+	mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffU);
+	mnl_attr_put_u32(nlh, FRA_TABLE, SOCK464_XLAT_TABLE);
+	return rt_request(nlh);
+}
+
+static int route(int type, int flags, unsigned int mtu)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *metrics;
+	struct rtmsg *rt;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = AF_INET;
+	rt->rtm_table = RT_TABLE_UNSPEC;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = RT_SCOPE_LINK;
+	rt->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, SOCK464_XLAT_TABLE);
+	if (type == RTM_NEWROUTE) {
+		mnl_attr_put_u32(nlh, RTA_OIF, 1);	/* lo */
+		mnl_attr_put_u32(nlh, RTA_PREFSRC, htonl(SOCK464_XLAT_SRC_HOST));
+		metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+		mnl_attr_nest_end(nlh, metrics);
+	}
+	return rt_request(nlh);
+}
+
+int xlat_rt_set(bool add, unsigned int mtu)
+{
+	int err, i;
+
+	for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK, SOCK464_XLAT_PREF); i++)
+		;
+	for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK_CONN,
+				    SOCK464_XLAT_PREF_CONN); i++)
+		;
+	route(RTM_DELROUTE, 0, 0);
+	if (!add)
+		return 0;
+	err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, SOCK464_XLAT_MARK, SOCK464_XLAT_PREF);
+	if (!err)
+		err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, SOCK464_XLAT_MARK_CONN,
+			   SOCK464_XLAT_PREF_CONN);
+	if (err) {
+		log_err("kernel path: adding the rules fwmark 0x%x/0x%x lookup %u failed: %s",
+			SOCK464_XLAT_MARK, SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_TABLE,
+			strerror(-err));
+		xlat_rt_set(false, 0);
+		return err;
+	}
+	err = route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, mtu);
+	if (err) {
+		log_err("kernel path: adding the route 'default dev lo src 127.0.0.1 "
+			"mtu %u table %u' failed: %s", mtu, SOCK464_XLAT_TABLE,
+			strerror(-err));
+		xlat_rt_set(false, 0);
+	}
+	return err;
+}
+
+unsigned int xlat_rt_uplink_mtu(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	unsigned int mtu = 0;
+	struct ifreq ifr;
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	for (i = ifs; fd >= 0 && i && i->if_index; i++) {
+		if (i->if_index == 1)
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) || !(ifr.ifr_flags & IFF_UP) ||
+		    ioctl(fd, SIOCGIFMTU, &ifr))
+			continue;
+		if (!mtu || (unsigned int)ifr.ifr_mtu < mtu)
+			mtu = ifr.ifr_mtu;
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	if (fd >= 0)
+		close(fd);
+	return mtu ? mtu : 1500;
+}
