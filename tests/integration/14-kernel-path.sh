@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
-need_cmd tayga curl python3 tcpdump ip ethtool ping
+need_cmd tayga curl python3 tcpdump ip ethtool ping nft setpriv
 
 LOAD=$T_ROOT/build/sock464-load
 CTL=$T_ROOT/build/sock464ctl
@@ -226,6 +226,41 @@ assert_contains "$(cat "$CAP")" "$CLIENT6." &&
 	assert_contains "$(cat "$CAP")" "icmp6 sum ok" &&
 	assert_not_contains "$(cat "$CAP")" "incorrect" "checksums" &&
 	assert_not_contains "$(cat "$CAP")" "bad icmp6" "ICMPv6 checksums"
+t_pass
+
+t_begin "nft 'meta skuid 65534 tcp/udp dport P drop' in inet output blocks uid 65534 on the kernel path"
+ip netns exec "$NS_C" nft -f - <<'NFT' || t_fail "nft"
+table inet s464kfw {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		meta skuid 65534 tcp dport 9001 counter drop
+		meta skuid 65534 udp dport 7001 counter drop
+	}
+}
+NFT
+# fw_hits PROTO: packets the uid rule for PROTO dropped so far
+fw_hits() {
+	ip netns exec "$NS_C" nft list chain inet s464kfw out |
+		sed -n "s/.*$1 dport [0-9]* counter packets \([0-9]*\) .*/\1/p"
+}
+AS_NOBODY=(setpriv --reuid 65534 --regid 65534 --clear-groups /usr/bin/python3)
+UDP_ASK='
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+try:
+    s.sendto(b"ask", (sys.argv[1], 7001)); s.recvfrom(100); print("REPLY")
+except OSError as e:
+    print("BLOCKED", e)
+'
+expect_fail in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 3 \
+	--connect "$SERVER4" 9001 whoami &&
+	(($(fw_hits tcp) > 0)) || t_fail "tcp: the rule matched nothing (hits $(fw_hits tcp))"
+assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" &&
+	assert_contains "$T_OUT" "BLOCKED" "uid 65534, UDP" &&
+	(($(fw_hits udp) > 0)) || t_fail "udp: the rule matched nothing (hits $(fw_hits udp))"
+assert_ok in_cg python3 "$TCPCLIENT" --family 4 --timeout 5 --connect "$SERVER4" 9001 whoami &&
+	assert_ok in_cg python3 -c "$UDP_ASK" "$SERVER4" && assert_eq "REPLY" "$T_OUT" "root, UDP"
+ip netns exec "$NS_C" nft delete table inet s464kfw
 t_pass
 
 t_begin "SIGTERM: rule, route and sysctls as they were"
