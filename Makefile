@@ -33,27 +33,30 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 VERSION := $(shell cat VERSION)
 
 BUILD := build
+# loader/ is grouped by concern (core, discovery, netns, datapath, control);
+# objects are flat in $(BUILD), sources found through vpath.
+LOADER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard loader/*/*.c))))
+vpath %.c $(LOADER_DIRS)
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD) \
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $(addprefix -I,$(LOADER_DIRS)) -I$(BUILD) \
 	-DSOCK464_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 LDLIBS := -lbpf -lelf -lz -lcares -lmnl -lcap-ng -lseccomp
 
 # Pure code: no BPF, no sockets of its own; shared with unit tests and fuzzers.
-PURE_SRCS := $(wildcard loader/prefix.c loader/pref64_set.c loader/options.c loader/ra.c loader/dns64.c \
-	loader/policy.c loader/config.c loader/sw.c loader/flow_quota.c loader/cgroup_id.c)
-DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*.c))
+PURE_SRCS := $(wildcard $(addprefix loader/*/,prefix.c pref64_set.c options.c ra.c dns64.c policy.c config.c sw.c flow_quota.c cgroup_id.c))
+DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*/*.c))
 CTL_SRCS := $(wildcard ctl/*.c)
-PURE_OBJS := $(PURE_SRCS:loader/%.c=$(BUILD)/%.o)
-DAEMON_OBJS := $(DAEMON_SRCS:loader/%.c=$(BUILD)/%.o)
+PURE_OBJS := $(addprefix $(BUILD)/,$(notdir $(PURE_SRCS:.c=.o)))
+DAEMON_OBJS := $(addprefix $(BUILD)/,$(notdir $(DAEMON_SRCS:.c=.o)))
 BPF_OBJS := $(BUILD)/sock464.bpf.o $(BUILD)/sock464_xlat.bpf.o
 SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(wildcard tests/fuzz/fuzz_*.c))
 TEST_TOOLS := $(BUILD)/tests/tcpstatic $(BUILD)/tcpbench $(BUILD)/tests/tctool
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iloader
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude $(addprefix -I,$(LOADER_DIRS))
 
 ifeq ($(V),1)
 Q :=
@@ -80,7 +83,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 
-$(BUILD)/%.o: loader/%.c $(wildcard loader/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h $(SKELS) VERSION | $(BUILD)
+$(BUILD)/%.o: %.c $(wildcard loader/*/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h $(SKELS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -88,14 +91,14 @@ $(BUILD)/sock464-load: $(DAEMON_OBJS) $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# The clients share loader/client.c (control socket, cgroup paths) with the daemon.
-CLIENT_SRCS := loader/client.c loader/client.h loader/protocol.h
+# The clients share loader/control/client.c (control socket, cgroup paths) with the daemon.
+CLIENT_SRCS := loader/control/client.c loader/control/client.h loader/control/protocol.h
 
 $(BUILD)/sock464ctl: $(CTL_SRCS) $(wildcard ctl/*.h) $(CLIENT_SRCS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljson-c -o $@
 
-$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c $(CLIENT_SRCS) loader/prefix.c loader/prefix.h | $(BUILD)
+$(BUILD)/sock464-oci-hook: oci/sock464-oci-hook.c $(CLIENT_SRCS) loader/discovery/prefix.c loader/discovery/prefix.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -ljson-c -o $@
 
@@ -118,7 +121,7 @@ $(BUILD)/tests/test_probe: tests/unit/test_probe.c $(BUILD)/probe.o | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/probe.o -lbpf -lcmocka -o $@
 
-# Drives loader/tc_attach.c with bpf/tc_probe.bpf.c (tests/integration/15-tc-attach.sh).
+# Drives loader/datapath/tc_attach.c with bpf/tc_probe.bpf.c (tests/integration/15-tc-attach.sh).
 $(BUILD)/tests/tctool: tests/tools/tctool.c $(BUILD)/tc_probe.skel.h $(BUILD)/tc_attach.o \
 		$(BUILD)/tc_clsact.o $(BUILD)/probe.o $(BUILD)/log.o | $(BUILD)
 	$(call msg,CC,$@)

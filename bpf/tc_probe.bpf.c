@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * A test program for the TC attachment (loader/tc_attach.c), driven by
+ * A test program for the TC attachment (loader/datapath/tc_attach.c), driven by
  * tests/tools/tctool.c: counts the packets it sees and passes each one on
  * to whatever comes next on the hook.
  */

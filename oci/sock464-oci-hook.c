@@ -368,7 +368,7 @@ static bool opted_out(const char *v)
 	return !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcmp(s, "0");
 }
 
-/* A PREFIX/LEN the daemon would take (pref64_parse(), loader/prefix.c). */
+/* A PREFIX/LEN the daemon would take (pref64_parse(), loader/discovery/prefix.c). */
 static bool prefix_ok(const char *p, char *why, size_t whylen)
 {
 	struct pref64 parsed;

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for loader/dns64.c.  The input is a DNS response; each
+ * libFuzzer target for loader/discovery/dns64.c.  The input is a DNS response; each
  * result is checked against the promises dns64.h makes.  The first 16
  * bytes are also tried as an AAAA address, to check that at most one
  * RFC 6052 position ever holds a well-known address (dns64.c relies on it).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iloader \
- *         tests/fuzz/fuzz_dns64.c loader/dns64.c -lcares -o /tmp/fuzz_dns64
+ *         tests/fuzz/fuzz_dns64.c loader/discovery/dns64.c -lcares -o /tmp/fuzz_dns64
  *   /tmp/fuzz_dns64 tests/fuzz/corpus/dns64
  *
  * c-ares itself is not instrumented by this build: ASan sees our reads,

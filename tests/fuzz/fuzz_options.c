@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* libFuzzer target: the config file parser (loader/options.c). */
+/* libFuzzer target: the config file parser (loader/core/options.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for loader/ra.c.  The input is fed three ways: as a
+ * libFuzzer target for loader/discovery/ra.c.  The input is fed three ways: as a
  * whole RA, as a bare options area (RTM_NEWNDUSEROPT) and as one option.
  * Besides memory errors (ASan/UBSan), every result is checked against the
  * promises ra.h makes; a broken promise aborts.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iloader \
- *         tests/fuzz/fuzz_ra.c loader/ra.c -o /tmp/fuzz_ra
+ *         tests/fuzz/fuzz_ra.c loader/discovery/ra.c -o /tmp/fuzz_ra
  *   /tmp/fuzz_ra tests/fuzz/corpus/ra
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 #!/bin/bash
-# 15-tc-attach.sh - the TC attachment layer (loader/tc_attach.c,
-# loader/tc_clsact.c, loader/probe.c) on its own, through tests/tools/tctool
+# 15-tc-attach.sh - the TC attachment layer (loader/datapath/tc_attach.c,
+# loader/datapath/tc_clsact.c, loader/datapath/probe.c) on its own, through tests/tools/tctool
 # and its counting program bpf/tc_probe.bpf.c: the probes' choice; tcx and
 # clsact both ways on a veth; clean detach; foreign filters (a cls_bpf
 # filter at sock464's own priority and a u32 filter) kept through attach,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tctool: drives loader/tc_attach.c and loader/probe.c directly, for
+ * tctool: drives loader/datapath/tc_attach.c and loader/datapath/probe.c directly, for
  * tests/integration/15-tc-attach.sh and the boot test.  Everything happens
  * in the caller's network namespace.
  *

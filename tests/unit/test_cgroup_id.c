@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * A cgroup known by its id, whatever the spelling (loader/cgroup_id.c).
+ * A cgroup known by its id, whatever the spelling (loader/core/cgroup_id.c).
  * The ids and ".." work the same on any directory tree, so a temporary
  * one stands in for cgroupfs: no root needed.
  */

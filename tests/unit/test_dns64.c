@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for loader/dns64.c: RFC 7050 discovery from DNS answers.
+ * Unit tests for loader/discovery/dns64.c: RFC 7050 discovery from DNS answers.
  *
  * The responses are assembled byte by byte by the small writer below
  * (header, question, answers with compression pointers), never by c-ares,

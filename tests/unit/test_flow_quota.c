@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Fair shares of the UDP relay's flows (loader/flow_quota.c). */
+/* Fair shares of the UDP relay's flows (loader/datapath/flow_quota.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

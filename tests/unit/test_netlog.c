@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The per-source limiter of log lines caused by the network
- * (loader/netlog.c), with the loop and the log replaced by stubs.
+ * (loader/discovery/netlog.c), with the loop and the log replaced by stubs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../loader/netlog.c"
+#include "../../loader/discovery/netlog.c"
 
 /* Stubs: a clock the test moves, a timer that is only recorded, a log counted. */
 static uint64_t now_ms;

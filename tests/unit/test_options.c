@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Settings (loader/options.c): the config file format, every setting's
+ * Settings (loader/core/options.c): the config file format, every setting's
  * parser and its errors; the policy's address tests (include/sock464.h).
  */
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The policy compiler (loader/policy.c): include/exclude rules into the
+ * The policy compiler (loader/netns/policy.c): include/exclude rules into the
  * entries of the sock464_rules trie, which finds only the most specific.
  */
 #include <arpa/inet.h>

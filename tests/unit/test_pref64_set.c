@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The PREF64 set (loader/pref64_set.c): sources, lifetimes, the choice. */
+/* The PREF64 set (loader/discovery/pref64_set.c): sources, lifetimes, the choice. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

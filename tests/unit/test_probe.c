@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The choice of TC attachment from the probed features (probe_choose() in
- * loader/probe.c): every kernel and every tc-attach setting.
+ * loader/datapath/probe.c): every kernel and every tc-attach setting.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for loader/ra.c: RFC 8781 PREF64 options in Router
+ * Unit tests for loader/discovery/ra.c: RFC 8781 PREF64 options in Router
  * Advertisements.  Packets are assembled byte by byte here, so that the
  * tests do not depend on the encoder they also check.
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The TCP relay's pipe budget (relay_pipe_share() in loader/relay_tcp.h). */
+/* The TCP relay's pipe budget (relay_pipe_share() in loader/datapath/relay_tcp.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

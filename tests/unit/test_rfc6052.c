@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * RFC 6052 synthesis and extraction (include/rfc6052.h), PREF64 parsing
- * (loader/prefix.c) and the never-translated ranges (include/sock464.h).
+ * (loader/discovery/prefix.c) and the never-translated ranges (include/sock464.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>

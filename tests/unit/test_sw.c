@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The status writer (loader/sw.c): one description of the fields gives
+ * The status writer (loader/control/sw.c): one description of the fields gives
  * both the text and the JSON of `sock464ctl status`.
  */
 #include <setjmp.h>

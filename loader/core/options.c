@@ -155,7 +155,7 @@ static int set_unserved(struct options *o, const char *value, char *why, size_t 
 	return 0;
 }
 
-/* The data paths (loader/datapath.h); "auto" takes the first usable. */
+/* The data paths (loader/datapath/datapath.h); "auto" takes the first usable. */
 static int set_data_path(struct options *o, const char *value, char *why, size_t whylen)
 {
 	static const char *const words[] = { "auto", "relay", "kernel", NULL };
@@ -163,7 +163,7 @@ static int set_data_path(struct options *o, const char *value, char *why, size_t
 	return set_word(o->data_path, sizeof(o->data_path), words, value, why, whylen);
 }
 
-/* How the kernel data path attaches its TC programs (loader/tc_attach.h). */
+/* How the kernel data path attaches its TC programs (loader/datapath/tc_attach.h). */
 static int set_tc_attach(struct options *o, const char *value, char *why, size_t whylen)
 {
 	static const char *const words[] = { "auto", "tcx", "clsact", NULL };

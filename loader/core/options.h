@@ -65,7 +65,7 @@ struct options {
 	bool wkp_strict;
 	bool pass_unserved;		/* unserved-netns pass */
 	bool container_fallback;	/* containers without a prefix use ours */
-	char data_path[16];		/* "auto", "relay" (loader/datapath.h) */
+	char data_path[16];		/* "auto", "relay" (loader/datapath/datapath.h) */
 	enum opt_tc_attach tc_attach;	/* auto: tcx where the kernel has it */
 	bool verbose;
 };
@@ -126,7 +126,7 @@ int options_load(struct options *o, const char *path, char *why, size_t whylen);
 int options_parse_uint(const char *text, unsigned long min, unsigned long max,
 		       unsigned int *out, char *why, size_t whylen);
 
-/* "exclude 192.0.2.0/24 port 53" back from a rule (loader/policy.c). */
+/* "exclude 192.0.2.0/24 port 53" back from a rule (loader/netns/policy.c). */
 char *policy_rule_format(const struct policy_rule *r, char *buf, size_t len);
 
 #endif

@@ -33,11 +33,11 @@ struct daemon {
 	uint64_t started_ms;
 };
 
-/* SIGHUP (loader/reload.c). */
+/* SIGHUP (loader/core/reload.c). */
 void daemon_reload(void *arg);
-/* The status, as text or one JSON object (loader/status.c). */
+/* The status, as text or one JSON object (loader/control/status.c). */
 int status_write(struct daemon *d, FILE *out, bool json);
-/* The control socket's requests (loader/commands.c). */
+/* The control socket's requests (loader/control/commands.c). */
 int daemon_request(const char *request, FILE *out, bool *json, void *arg);
 void daemon_subscribers(unsigned int n, void *arg);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * A data path: how the translated connections of one served network
- * namespace travel: the relays (loader/datapath_relay.c) or the kernel
- * path (loader/datapath_kernel.c, TC programs; relays beside it); each is
+ * namespace travel: the relays (loader/datapath/datapath_relay.c) or the kernel
+ * path (loader/datapath/datapath_kernel.c, TC programs; relays beside it); each is
  * an ops table, and netns_svc.c runs the one the settings choose for
  * every namespace it serves, the daemon's own and each container's alike.
  *
@@ -36,7 +36,7 @@ struct datapath_ops {
 	void (*fill)(const struct netns_svc *ns, struct sock464_netns *entry);
 	/* Where it serves, for logs and status ("TCP relay on ..."). */
 	void (*describe)(const struct netns_svc *ns, char *buf, size_t len);
-	/* Its figures as status sections (figures_write(), loader/status.h). */
+	/* Its figures as status sections (figures_write(), loader/control/status.h). */
 	void (*status)(const struct netns_svc *ns, FILE *out, bool json);
 	/* Optional (NULL: nothing to do): */
 	/* After each batch of events: free what the batch retired. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * "status" and "status json": every section is described once and written
- * in either form by the same code (loader/status.c).
+ * in either form by the same code (loader/control/status.c).
  */
 #ifndef SOCK464_STATUS_H
 #define SOCK464_STATUS_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The control socket's protocol, shared by the daemon (loader/control.c,
- * loader/commands.c) and its clients (sock464ctl, sock464-oci-hook): one
+ * The control socket's protocol, shared by the daemon (loader/control/control.c,
+ * loader/control/commands.c) and its clients (sock464ctl, sock464-oci-hook): one
  * request line per connection, answered with text until the daemon closes;
  * an answer that starts with "error:" is a refusal and says why.
  */

@@ -2,7 +2,7 @@
 /*
  * The control socket's requests, one line each:
  *
- *   status [json]                the state (loader/status.c)
+ *   status [json]                the state (loader/control/status.c)
  *   attach PATH [complement]     serve another cgroup now; "complement":
  *                                only the hooks systemd's BPFProgram=
  *                                cannot attach (getpeername4/6,
@@ -11,7 +11,7 @@
  *   trace [json]                 stay connected and receive every decision
  *   serve-container NAME PID CGROUP [PREFIX/LEN] [dns=ADDR,...]
  *                                serve a container in its own network
- *                                namespace (loader/containers.c); dns=:
+ *                                namespace (loader/netns/containers.c); dns=:
  *                                the resolvers of its own resolv.conf
  *   unserve-container NAME       and stop
  */
