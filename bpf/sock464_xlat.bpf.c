@@ -373,6 +373,23 @@ static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock4
 }
 
 /*
+ * The last step in: the IPv6 header becomes @h4, and the packet goes to
+ * lo's ingress with the mark of translated connections.
+ */
+static __always_inline int deliver4(struct __sk_buff *skb, const struct xlat_ip4 *h4)
+{
+	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
+	    set_eth_proto(skb, ETH_P_IP) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, h4, sizeof(*h4), 0)) {
+		count(SOCK464_XC_IN_DROP);
+		return TC_ACT_SHOT;
+	}
+	skb->mark = SOCK464_XLAT_MARK_CONN;
+	count(SOCK464_XC_IN);
+	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
+}
+
+/*
  * An IPv6 fragment of a translated flow becomes an IPv4 fragment (RFC 7915
  * section 5.1.1); lo's IPv4 reassembles them.  The first fragment finds the
  * flow's socket and files the identification for the others.
@@ -404,16 +421,11 @@ static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 
 	    (first && bpf_l4_csum_replace(skb, L4_OFF + XLAT_FRAG_HLEN + l4_check_off(f.nexthdr),
 					  0, xlat_pseudo_diff_6to4(h6->saddr, h6->daddr, s4, d4),
 					  l4_csum_flags(f.nexthdr))) ||
-	    bpf_skb_adjust_room(skb, -XLAT_FRAG_HLEN, BPF_ADJ_ROOM_NET, 0) ||
-	    bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
-	    set_eth_proto(skb, ETH_P_IP) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &h4, sizeof(h4), 0)) {
+	    bpf_skb_adjust_room(skb, -XLAT_FRAG_HLEN, BPF_ADJ_ROOM_NET, 0)) {
 		count(SOCK464_XC_IN_DROP);
 		return TC_ACT_SHOT;
 	}
-	skb->mark = SOCK464_XLAT_MARK_CONN;
-	count(SOCK464_XC_IN);
-	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
+	return deliver4(skb, &h4);
 not_ours:
 	count(SOCK464_XC_IN_NOT_OURS);
 	return XLAT_NEXT;
@@ -459,15 +471,7 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		count(SOCK464_XC_IN_DROP);
 		return TC_ACT_SHOT;
 	}
-	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
-	    set_eth_proto(skb, ETH_P_IP) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &h4, sizeof(h4), 0)) {
-		count(SOCK464_XC_IN_DROP);
-		return TC_ACT_SHOT;
-	}
-	skb->mark = SOCK464_XLAT_MARK_CONN;
-	count(SOCK464_XC_IN);
-	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
+	return deliver4(skb, &h4);
 }
 
 SEC("tc")
