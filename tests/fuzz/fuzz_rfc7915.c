@@ -15,46 +15,13 @@
 #include <string.h>
 
 #include "rfc7915.h"
+#include "../unit/csum_ref.h"
 
 #define check(cond)		\
 	do {			\
 		if (!(cond))	\
 			abort();	\
 	} while (0)
-
-static __u32 sum_bytes(__u32 sum, const __u8 *b, size_t len)
-{
-	size_t i;
-	__u16 w;
-
-	for (i = 0; i + 1 < len; i += 2) {
-		memcpy(&w, b + i, 2);
-		sum += w;
-	}
-	if (len & 1) {
-		w = 0;
-		memcpy(&w, b + len - 1, 1);
-		sum += w;
-	}
-	return sum;
-}
-
-static __u16 pseudo4(__u32 s, __u32 d, __u8 proto, const __u8 *l4, size_t len)
-{
-	__u32 sum = sum_bytes(0, (const __u8 *)&s, 4);
-
-	sum = sum_bytes(sum, (const __u8 *)&d, 4) + htons(proto) + htons((__u16)len);
-	return (__u16)~xlat_csum_fold(sum_bytes(sum, l4, len));
-}
-
-static __u16 pseudo6(const __u8 *s, const __u8 *d, __u8 proto, const __u8 *l4, size_t len)
-{
-	__u32 plen = htonl((__u32)len), nh = htonl(proto);
-	__u32 sum = sum_bytes(sum_bytes(0, s, 16), d, 16);
-
-	sum = sum_bytes(sum_bytes(sum, (const __u8 *)&plen, 4), (const __u8 *)&nh, 4);
-	return (__u16)~xlat_csum_fold(sum_bytes(sum, l4, len));
-}
 
 static int same(__u16 a, __u16 b)
 {
@@ -99,10 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(back.tos == h4.tos && back.ttl == h4.ttl && back.protocol == h4.protocol);
 	check(back.tot_len == h4.tot_len && back.saddr == h4.saddr && back.daddr == h4.daddr);
-	check(xlat_csum_fold(sum_bytes(0, (const __u8 *)&back, XLAT_IP4_HLEN)) == 0xffff);
+	check(xlat_csum_fold(csum_ref_sum(0, &back, XLAT_IP4_HLEN)) == 0xffff);
 
-	c4 = pseudo4(h4.saddr, h4.daddr, h4.protocol, l4, len);
-	c6 = pseudo6(s6, d6, h4.protocol, l4, len);
+	c4 = csum_ref4(h4.saddr, h4.daddr, h4.protocol, l4, len);
+	c6 = csum_ref6(s6, d6, h4.protocol, l4, len);
 	check(same(xlat_csum_apply(c4, xlat_pseudo_diff_4to6(h4.saddr, h4.daddr, s6, d6)), c6));
 	check(same(xlat_csum_apply(c6, xlat_pseudo_diff_6to4(s6, d6, h4.saddr, h4.daddr)), c4));
 	return 0;

@@ -14,6 +14,7 @@
 
 #include "rfc7915.h"
 #include "rfc7915_icmp.h"
+#include "csum_ref.h"
 
 static __u32 v4(const char *s)
 {
@@ -28,48 +29,18 @@ static void v6(const char *s, __u8 out[16])
 	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
 }
 
-/* A sum over @len bytes (padded with a zero byte if odd). */
-static __u32 sum_bytes(__u32 sum, const void *p, size_t len)
-{
-	const __u8 *b = p;
-	size_t i;
-	__u16 w;
-
-	for (i = 0; i + 1 < len; i += 2) {
-		memcpy(&w, b + i, 2);
-		sum += w;
-	}
-	if (len & 1) {
-		w = 0;
-		memcpy(&w, b + len - 1, 1);
-		sum += w;
-	}
-	return sum;
-}
-
 /* The TCP/UDP checksum of @l4 (its check field zeroed first) over IPv4. */
 static __u16 l4_check4(__u32 s, __u32 d, __u8 proto, __u8 *l4, size_t len, size_t off)
 {
-	__u32 sum = 0;
-
 	l4[off] = l4[off + 1] = 0;
-	sum = sum_bytes(sum, &s, 4);
-	sum = sum_bytes(sum, &d, 4);
-	sum += htons(proto) + htons((__u16)len);
-	return (__u16)~xlat_csum_fold(sum_bytes(sum, l4, len));
+	return csum_ref4(s, d, proto, l4, len);
 }
 
 static __u16 l4_check6(const __u8 s[16], const __u8 d[16], __u8 proto, __u8 *l4,
 		       size_t len, size_t off)
 {
-	__u32 sum = 0, plen = htonl((__u32)len), nh = htonl(proto);
-
 	l4[off] = l4[off + 1] = 0;
-	sum = sum_bytes(sum, s, 16);
-	sum = sum_bytes(sum, d, 16);
-	sum = sum_bytes(sum, &plen, 4);
-	sum = sum_bytes(sum, &nh, 4);
-	return (__u16)~xlat_csum_fold(sum_bytes(sum, l4, len));
+	return csum_ref6(s, d, proto, l4, len);
 }
 
 /* Incremental 4 -> 6 and 6 -> 4 equal the full computation, TCP and UDP. */
@@ -191,7 +162,7 @@ static void test_6to4(void **state)
 	assert_int_equal(h4.protocol, 17);
 	assert_int_equal(h4.saddr, v4("198.51.100.10"));
 	assert_int_equal(h4.daddr, v4("127.0.0.1"));
-	assert_int_equal(xlat_csum_fold(sum_bytes(0, &h4, 20)), 0xffff);
+	assert_int_equal(xlat_csum_fold(csum_ref_sum(0, &h4, 20)), 0xffff);
 
 	h6.nexthdr = 44;		/* a Fragment header: not here */
 	assert_int_equal(xlat_hdr_6to4(&h6, &h4, 1, 2), XLAT_PASS);
@@ -206,7 +177,6 @@ static void test_6to4(void **state)
 static void test_icmp_echo(void **state)
 {
 	__u8 s6[16], d6[16], msg[64], m6[64];
-	__u32 sum, plen = htonl(sizeof(msg)), nh = htonl(58);
 	__u16 c4, c6, tc4, tc6, inc;
 	struct xlat_ip4 h4 = ip4_hdr(1, 20 + sizeof(msg));
 	struct xlat_ip6 h6;
@@ -227,12 +197,10 @@ static void test_icmp_echo(void **state)
 	msg[0] = 8;
 	msg[1] = 0;
 	msg[2] = msg[3] = 0;
-	c4 = (__u16)~xlat_csum_fold(sum_bytes(0, msg, sizeof(msg)));
+	c4 = (__u16)~xlat_csum_fold(csum_ref_sum(0, msg, sizeof(msg)));
 	memcpy(m6, msg, sizeof(m6));
 	m6[0] = 128;
-	sum = sum_bytes(sum_bytes(0, s6, 16), d6, 16);
-	sum = sum_bytes(sum_bytes(sum, &plen, 4), &nh, 4);
-	c6 = (__u16)~xlat_csum_fold(sum_bytes(sum, m6, sizeof(m6)));
+	c6 = csum_ref6(s6, d6, 58, m6, sizeof(m6));
 	memcpy(&tc4, msg, 2);
 	memcpy(&tc6, m6, 2);
 	inc = xlat_csum_apply(c4, xlat_icmp_diff_4to6(s6, d6, sizeof(msg), tc4, tc6));
@@ -255,7 +223,6 @@ static void test_icmp_errors(void **state)
 	};
 	struct xlat_ip4 i4;
 	__u8 s6[16], d6[16], m6[8 + 40 + 8], m4[8 + 20 + 8];
-	__u32 sum, plen = htonl(sizeof(m6)), nh = htonl(58);
 	__u16 c4, l4_old, l4_new;
 	unsigned int i;
 
@@ -293,9 +260,7 @@ static void test_icmp_errors(void **state)
 		m6[48 + i] = (__u8)(i * 29 + 3);
 	m6[0] = 1;
 	m6[1] = 4;
-	sum = sum_bytes(sum_bytes(0, s6, 16), d6, 16);
-	sum = sum_bytes(sum_bytes(sum, &plen, 4), &nh, 4);
-	e6.check = (__u16)~xlat_csum_fold(sum_bytes(sum, m6, sizeof(m6)));
+	e6.check = csum_ref6(s6, d6, 58, m6, sizeof(m6));
 	assert_int_equal(xlat_icmp_err_6to4(&e6, &e4), 0);
 	assert_int_equal(xlat_hdr_6to4(&i6, &i4, v4("127.0.0.1"), v4("198.51.100.10")), XLAT_OK);
 	assert_int_equal(ntohs(i4.tot_len), 48);
@@ -309,7 +274,7 @@ static void test_icmp_errors(void **state)
 	memcpy(m4 + 8, &i4, 20);
 	memcpy(m4 + 28, m6 + 48, 8);
 	memcpy(m4 + 28 + 6, &l4_new, 2);
-	c4 = xlat_csum_fold(sum_bytes(0, m4, sizeof(m4)));
+	c4 = xlat_csum_fold(csum_ref_sum(0, m4, sizeof(m4)));
 	assert_int_equal(c4, 0xffff);	/* the whole message sums to -0 */
 }
 
