@@ -6,7 +6,7 @@
 #   make deps       install the Debian packages needed to build and test
 #   make test       build and run the whole test suite (root for integration)
 #   make demo       the self-contained demonstration
-#   make bench      the benchmarks in bench/
+#   make bench      the benchmarks in bench/ (loopback, then veth)
 #   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR= (also SBINDIR,
 #                   MANDIR, SYSTEMDUNITDIR, LIBEXECDIR, OCIHOOKSDIR)
 #   make deb        the Debian package, built from a copy of this tree in
@@ -156,6 +156,7 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tcpbench
 	$(Q)./bench/run
+	$(Q)./bench/run-veth
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR)
