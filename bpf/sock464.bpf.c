@@ -18,6 +18,9 @@
  *                        replies that came from an alias)
  *   cgroup/sock_release  a socket connected to an alias lets go of it
  *   cgroup/getsockname4  show a socket on the kernel path 192.0.0.2
+ *   cgroup/setsockopt    SO_BINDTODEVICE to an uplink: bound to none instead,
+ *                        the uplink remembered for the translated packets
+ *                        and the relays (sock464_uplinks)
  *
  * In a namespace served by the kernel data path (SOCK464_NS_KERNEL),
  * sock_create marks AF_INET sockets with SOCK464_XLAT_MARK, and connect4
@@ -46,6 +49,8 @@
 
 #define SOCK464_PROCEED	1
 #define SOCK464_REJECT	0
+#define LOOPBACK_IFINDEX 1
+#define SOCKOPT_PAGE	4096	/* a sockopt program sees at most a page of optval */
 
 /* Set by the daemon before loading: its sockets are never translated. */
 const volatile __u32 daemon_tgid = 0;
@@ -108,6 +113,22 @@ struct {
 	__type(key, struct sock464_udp_src_key);
 	__type(value, struct sock464_udp_src);
 } sock464_udp_src SEC(".maps");
+
+/* The links of each served namespace, by name (struct sock464_uplink). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK464_MAX_UPLINKS);
+	__type(key, struct sock464_uplink_key);
+	__type(value, struct sock464_uplink);
+} sock464_uplinks SEC(".maps");
+
+/* The same by index, for bpf/sock464_xlat.bpf.c (reused there). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK464_MAX_UPLINKS);
+	__type(key, struct sock464_uplink_id);
+	__type(value, struct sock464_uplink);
+} sock464_uplink_ids SEC(".maps");
 
 /* Where the search for a free alias starts: a rotating hint. */
 __u32 alias_next = 0;
@@ -566,6 +587,35 @@ static __always_inline int kernel_sendmsg(struct bpf_sock_addr *ctx,
 }
 
 /*
+ * A translated destination from a socket bound to a device: lo is fine
+ * (the marked route and the relays are there; an uplink the application
+ * bound was taken off by setsockopt_dev()); any other device cannot reach
+ * PREF64, or the daemon would have listed it: ENETUNREACH at once.
+ */
+static __always_inline int device_check(struct bpf_sock_addr *ctx, struct decision *d)
+{
+	__u32 dev = ctx->sk ? ctx->sk->bound_dev_if : 0;
+
+	if (!dev || dev == LOOPBACK_IFINDEX)
+		return 0;
+	return refuse(d, SOCK464_CNT_REFUSE_DEVICE, ENETUNREACH);
+}
+
+/*
+ * connect4 of a socket whose uplink setsockopt_dev() took off: no device
+ * while the destination is translated, the uplink again for a native one
+ * (the route lookup comes after this hook).
+ */
+static __always_inline void device_bind(struct bpf_sock_addr *ctx,
+					const struct sock464_sk *st, int native)
+{
+	int dev = native ? st->dev_ifindex : 0;
+
+	if (st->dev_ifindex && ctx->sk && ctx->sk->bound_dev_if != (__u32)dev)
+		bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &dev, sizeof(dev));
+}
+
+/*
  * UDP to a translated destination goes to the destination's alias at the
  * UDP relay; @connected for connect(), which keeps the alias alive.
  */
@@ -581,6 +631,9 @@ static __always_inline int to_alias(struct bpf_sock_addr *ctx,
 
 	err = policy_check(ctx, dst, port, d, &ns);
 	if (err || !ns)
+		return err;
+	err = device_check(ctx, d);
+	if (err)
 		return err;
 	if (!ns->udp_port)
 		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
@@ -613,6 +666,7 @@ static __always_inline void udp_src_file(struct bpf_sock_addr *ctx,
 		.cgroup_id = bpf_get_current_cgroup_id(),
 		.ip4 = ip4 ? ip4 : bpf_htonl(0x7f000001),
 		.uid = (__u32)bpf_get_current_uid_gid(),
+		.ifindex = st->dev_ifindex,
 	};
 	struct sock464_udp_src *old;
 
@@ -621,7 +675,8 @@ static __always_inline void udp_src_file(struct bpf_sock_addr *ctx,
 	st->udp_src_port = port;
 	old = bpf_map_lookup_elem(&sock464_udp_src, &key);
 	if (old && old->cookie == val.cookie && old->ip4 == val.ip4 &&
-	    old->uid == val.uid && old->cgroup_id == val.cgroup_id && !old->released_ns)
+	    old->uid == val.uid && old->cgroup_id == val.cgroup_id &&
+	    old->ifindex == val.ifindex && !old->released_ns)
 		return;
 	bpf_map_update_elem(&sock464_udp_src, &key, &val, BPF_ANY);
 }
@@ -659,6 +714,9 @@ static __always_inline int to_relay(struct bpf_sock_addr *ctx,
 	err = policy_check(ctx, dst, ctx->user_port, d, &ns);
 	if (err || !ns)
 		return err;
+	err = device_check(ctx, d);
+	if (err)
+		return err;
 	if (!ns->tcp_port)
 		return refuse(d, SOCK464_CNT_REFUSE_NO_RELAY, ENETUNREACH);
 	rfc6052_synthesize(st->dst6, ns->pref64, ns->plen, dst);
@@ -684,6 +742,8 @@ static __always_inline int to_kernel(struct bpf_sock_addr *ctx,
 	int err;
 
 	err = policy_check(ctx, ctx->user_ip4, ctx->user_port, d, &ns);
+	if (!err && ns)
+		err = device_check(ctx, d);
 	if (err)
 		return err;
 	if (ns && !on_kernel_path(st, ns)) {
@@ -705,15 +765,18 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *
 	if (st->state == SOCK464_SK_UDP_ALIAS)
 		alias_put(bpf_get_netns_cookie(ctx), st);
 	st->state = SOCK464_SK_SERVED;
+	device_bind(ctx, st, 0);
 	if (st->flags & SOCK464_SKF_MARKED)
 		err = to_kernel(ctx, st, d, 1);
 	else if (ctx->type == SOCK464_SOCK_DGRAM)
 		err = to_alias(ctx, st, 1, d);
 	else
-		return to_relay(ctx, st, d);
+		err = to_relay(ctx, st, d);
 	/* UDP connected to an alias (here or as the kernel path's fallback) */
 	if (d->counter == SOCK464_CNT_RELAY_UDP && ctx->sk)
 		udp_src_file(ctx, st, ctx->sk->src_ip4, udp_src_port(ctx));
+	if (!err && st->state == SOCK464_SK_SERVED)	/* native */
+		device_bind(ctx, st, 1);
 	return err;
 }
 
@@ -883,6 +946,7 @@ static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 	val.orig_ip4 = st->orig_ip4;
 	val.port = st->orig_port;
 	val.uid = (__u32)bpf_get_current_uid_gid();
+	val.ifindex = st->dev_ifindex;
 	if (bpf_map_update_elem(&sock464_pending, &key, &val, BPF_ANY))
 		count(SOCK464_CNT_PENDING_LOST);
 }
@@ -925,6 +989,58 @@ static __always_inline void sock_create(struct bpf_sock *ctx)
 		return;
 	ctx->mark = SOCK464_XLAT_MARK;
 	st->flags |= SOCK464_SKF_MARKED;
+}
+
+/*
+ * SO_BINDTODEVICE on a socket sock464 may translate (served, or a marked
+ * ping socket).  An uplink that routes PREF64 is remembered and the socket
+ * bound to no device instead, so that its IPv4 route is the marked one to
+ * lo (kernel path) or the relays' on lo, and the translator's socket
+ * lookups on the uplink find it (a socket bound to lo matches only lo):
+ * the translated packets (bpf/sock464_xlat.bpf.c) and the relays' sockets
+ * leave through the uplink.  Another device is left bound, and a
+ * translated destination then fails with ENETUNREACH (device_check()).
+ */
+static __always_inline void setsockopt_dev(struct bpf_sockopt *ctx)
+{
+	struct sock464_uplink_key key = {};
+	struct sock464_uplink *up;
+	struct bpf_sock *sk = ctx->sk;
+	struct sock464_sk *st;
+	char *p = ctx->optval, *end = ctx->optval_end;
+	int i;
+
+	if (ctx->level != SOL_SOCKET || ctx->optname != SO_BINDTODEVICE || !sk ||
+	    sk->family != SOCK464_AF_INET)
+		return;
+	st = bpf_sk_storage_get(&sock464_sk, sk, NULL, 0);
+	if (!st || (st->state == SOCK464_SK_IGNORED && !(st->flags & SOCK464_SKF_MARKED)))
+		return;
+	st->dev_ifindex = 0;
+	/* the name as the kernel reads it: up to 15 bytes, to the first NUL */
+	for (i = 0; i < SOCK464_IFNAMSIZ - 1; i++) {
+		if (i >= ctx->optlen || p + i + 1 > end || !p[i])
+			break;
+		key.name[i] = p[i];
+	}
+	key.netns = bpf_get_netns_cookie(ctx);
+	up = bpf_map_lookup_elem(&sock464_uplinks, &key);
+	if (!up || !(up->flags & SOCK464_UPLINK_PREF64) || p + 1 > end)
+		return;
+	st->dev_ifindex = up->ifindex;
+	p[0] = 0;		/* "": bound to no device (optlen 0 would mean unchanged) */
+	ctx->optlen = 1;
+	count(SOCK464_CNT_DEVICE_UPLINK);
+}
+
+SEC("cgroup/setsockopt")
+int sock464_setsockopt(struct bpf_sockopt *ctx)
+{
+	setsockopt_dev(ctx);
+	/* past a page the kernel must use the application's own buffer */
+	if (ctx->optlen > SOCKOPT_PAGE)
+		ctx->optlen = 0;
+	return SOCK464_PROCEED;
 }
 
 SEC("cgroup/sock_create")

@@ -47,6 +47,20 @@ struct {
 } sock464_netns SEC(".maps");	/* reused from sock464.bpf.c by the daemon */
 
 struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sock464_sk);
+} sock464_sk SEC(".maps");	/* the hooks' per-socket state: reused too */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK464_MAX_UPLINKS);
+	__type(key, struct sock464_uplink_id);
+	__type(value, struct sock464_uplink);
+} sock464_uplink_ids SEC(".maps");	/* the daemon's list of links: reused too */
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SOCK464_XC_MAX);
 	__type(key, __u32);
@@ -101,16 +115,72 @@ static __always_inline __u64 l4_csum_flags(__u8 proto)
 }
 
 /*
+ * The uplink the packet's socket was bound to (SO_BINDTODEVICE, which the
+ * hooks' setsockopt_dev() took off it), or 0.  A packet sent without
+ * its full socket (a time-wait ACK) takes the default route.
+ */
+static __always_inline __u32 bound_uplink(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct sock464_sk *st;
+
+	if (!sk)
+		return 0;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 0;
+	st = bpf_sk_storage_get(&sock464_sk, sk, NULL, 0);
+	return st ? st->dev_ifindex : 0;
+}
+
+/*
+ * A socket bound to uplink @dev: the source and next hop for PREF64 out of
+ * it as the daemon asked the kernel (bpf_fib_lookup() answers for an
+ * output device only if it forwards, and bpf_redirect_neigh()'s own lookup
+ * may take another link's gateway), the next hop in @fib->ipv6_dst.  1, or
+ * -1 if the link no longer routes PREF64.
+ */
+static __always_inline int route6_via(__u32 dev, const __u8 dst6[16],
+				      struct bpf_fib_lookup *fib)
+{
+	struct sock464_uplink_id key = { .netns = netns_cookie, .ifindex = dev };
+	struct sock464_uplink *up = bpf_map_lookup_elem(&sock464_uplink_ids, &key);
+	__u64 gw[2];
+
+	if (!up || !(up->flags & SOCK464_UPLINK_PREF64))
+		return -1;
+	fib->ifindex = dev;
+	__builtin_memcpy(fib->ipv6_src, up->src6, 16);
+	__builtin_memcpy(gw, up->gw6, 16);
+	__builtin_memcpy(fib->ipv6_dst, gw[0] || gw[1] ? up->gw6 : dst6, 16);
+	return 1;
+}
+
+/* Out of the uplink: the route's next hop, or for @via the one route6_via() chose. */
+static __always_inline long send6(const struct bpf_fib_lookup *fib, int via)
+{
+	struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
+
+	if (!via)
+		return bpf_redirect_neigh(fib->ifindex, NULL, 0, 0);
+	__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
+	return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
+}
+
+/*
  * The IPv6 route and source for @dst6: 0 with @fib filled (ifindex,
- * ipv6_src), or -1.  No MTU check (tot_len 0): a GSO packet is larger
+ * ipv6_src), 1 for a socket bound to an uplink (route6_via()), or -1.  No MTU check (tot_len 0): a GSO packet is larger
  * than any MTU, and the IPv4 route's MTU already leaves room for IPv6.
  */
 static __always_inline int route6(struct __sk_buff *skb, const __u8 dst6[16],
 				  __u8 proto, struct bpf_fib_lookup *fib)
 {
+	__u32 dev = bound_uplink(skb);
 	long rc;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
+	if (dev)
+		return route6_via(dev, dst6, fib);
 	fib->family = AF_INET6;
 	fib->l4_protocol = proto;
 	fib->ifindex = skb->ifindex;
@@ -183,7 +253,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 	struct xlat_ip6 h6;
 	struct xlat_frag f;
 	__u8 dst6[16], src6[16];
-	int frag;
+	int frag, via;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) ||
 	    (skb->mark != SOCK464_XLAT_MARK && skb->mark != SOCK464_XLAT_MARK_CONN))
@@ -198,7 +268,8 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	rfc6052_synthesize(dst6, ns->pref64, ns->plen, h4.daddr);
-	if (route6(skb, dst6, h4.protocol, &fib)) {
+	via = route6(skb, dst6, h4.protocol, &fib);
+	if (via < 0) {
 		count(SOCK464_XC_OUT_NO_ROUTE);
 		return TC_ACT_SHOT;
 	}
@@ -228,7 +299,7 @@ pass:
 		return TC_ACT_SHOT;
 	}
 	count(SOCK464_XC_OUT);
-	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
+	return send6(&fib, via);
 }
 
 /*

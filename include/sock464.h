@@ -41,6 +41,45 @@
 #define SOCK464_RULE_PORTS	8	/* port ranges in one exclude rule */
 #define SOCK464_MAX_CGROUPS	4096	/* cgroups counted apart (LRU) */
 #define SOCK464_MAX_UDP_SRC	65536	/* UDP sockets filed for the relay (LRU) */
+#define SOCK464_MAX_UPLINKS	4096	/* links of served namespaces, all together */
+#define SOCK464_IFNAMSIZ	16	/* IFNAMSIZ, with its NUL */
+
+/*
+ * The links of a served namespace, by name, for sockets bound to a device
+ * (SO_BINDTODEVICE: curl --interface, ping -I).  The daemon writes one
+ * entry per link but lo (loader/netns/uplinks.c) and keeps them current;
+ * SOCK464_UPLINK_PREF64: the kernel routes PREF64 out of that link, so the
+ * cgroup/setsockopt hook binds the socket to no device instead (so that the
+ * marked route and the relays on lo apply) and remembers the link in sock464_sk; the
+ * translated packets and the relay's sockets then leave through it.  A
+ * socket bound to any other device gets ENETUNREACH for a translated
+ * destination.
+ */
+struct sock464_uplink_key {
+	__u64 netns;			/* netns cookie */
+	char  name[SOCK464_IFNAMSIZ];	/* NUL-padded */
+};
+
+struct sock464_uplink {
+	__u32 ifindex;
+	__u32 flags;			/* SOCK464_UPLINK_* */
+	__u8  src6[16];			/* the kernel's source for PREF64 out of it */
+	__u8  gw6[16];			/* and the next hop; :: for on-link */
+};
+
+/*
+ * The same entries by interface index (sock464_uplink_ids), for the TC
+ * translator: bpf_fib_lookup() answers for an output device only if it
+ * forwards, so a bound socket's packets take the source the daemon asked
+ * the kernel for, and bpf_redirect_neigh() routes them out of the link.
+ */
+struct sock464_uplink_id {
+	__u64 netns;			/* netns cookie */
+	__u32 ifindex;
+	__u32 pad;
+};
+
+#define SOCK464_UPLINK_PREF64	0x1	/* PREF64 is routed out of it */
 
 /*
  * Per-socket state (sk_storage, so it dies with the socket).
@@ -64,6 +103,8 @@ struct sock464_sk {
 	__u8  flags;		/* SOCK464_SKF_* */
 	__u16 udp_src_port;	/* UDP: the port it is filed under (sock464_udp_src) */
 	__u16 pad2;
+	__u32 dev_ifindex;	/* the uplink it was bound to (SO_BINDTODEVICE), now
+				 * bound to none instead; 0: none (sock464_uplinks) */
 };
 
 /* The socket carries SOCK464_XLAT_MARK (kernel data path, set at creation). */
@@ -250,6 +291,7 @@ struct sock464_pending {
 	__u16 port;		/* destination port */
 	__u16 pad;
 	__u32 uid;		/* of the process that connected */
+	__u32 ifindex;		/* the uplink the application bound it to; 0: none */
 };
 
 /*
@@ -273,6 +315,8 @@ struct sock464_udp_src {
 	__u64 released_ns;	/* bpf_ktime_get_ns() when it closed; 0: open */
 	__u32 ip4;		/* its source address on the loopback, network order */
 	__u32 uid;		/* of the process that filed it */
+	__u32 ifindex;		/* the uplink the application bound it to; 0: none */
+	__u32 pad;
 };
 
 #define SOCK464_UDP_SRC_GRACE_NS	(2ULL * 1000000000)
@@ -315,6 +359,10 @@ struct sock464_udp_src {
 	X(PASS_NATIVE_ROUTE, "pass_native_route", 1, "pass native-route")	\
 	/* non-global IPv4 with 64:ff9b::/96 */					\
 	X(REFUSE_WKP, "refuse_wkp", 1, "refused wkp-strict ENETUNREACH")	\
+	/* bound to a device without a route to PREF64 */			\
+	X(REFUSE_DEVICE, "refuse_device", 1, "refused device ENETUNREACH")	\
+	/* SO_BINDTODEVICE to an uplink: unbound, leaves through it */	\
+	X(DEVICE_UPLINK, "device_uplink", 0, "")				\
 	/* netns without a relay, unserved-netns pass */			\
 	X(PASS_UNSERVED, "pass_unserved", 1, "")				\
 	/* AF_INET TCP connect left to the kernel path */			\

@@ -119,6 +119,16 @@ int hooks_set_rules(struct hooks *h, __u64 netns,
 int hooks_set_routes(struct hooks *h, __u64 netns,
 		     const struct hooks_lpm_entry *e, unsigned int n);
 
+/* One link of a served namespace, for sock464_uplinks. */
+struct hooks_uplink_entry {
+	char name[SOCK464_IFNAMSIZ];
+	struct sock464_uplink link;
+};
+
+/* The links of namespace @netns are @e: written, the others removed. */
+int hooks_set_uplinks(struct hooks *h, __u64 netns,
+		      const struct hooks_uplink_entry *e, unsigned int n);
+
 /* Trace events on (1) or off (0); the ring buffer's fd. */
 int hooks_set_trace(struct hooks *h, int on);
 /* Namespaces without a relay: translated connects go native (1) or fail. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The shared maps as the daemon reads and writes them (hooks.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,76 @@ int hooks_set_routes(struct hooks *h, __u64 netns,
 		     const struct hooks_lpm_entry *e, unsigned int n)
 {
 	return lpm_replace(bpf_map__fd(h->skel->maps.sock464_routes), netns, e, n, 0);
+}
+
+/* Remove @netns's entries of uplink map @fd that @keep does not want, 64 at a time. */
+static void uplinks_prune(int fd, size_t key_size, __u64 netns,
+			  bool (*keep)(const void *key, const struct hooks_uplink_entry *e,
+				       unsigned int n),
+			  const struct hooks_uplink_entry *e, unsigned int n)
+{
+	unsigned char key[64], next[64], stale[64][64];
+	unsigned int i, nstale;
+	void *prev;
+
+	do {
+		nstale = 0;
+		for (prev = NULL; nstale < 64 && !bpf_map_get_next_key(fd, prev, next);
+		     prev = key) {
+			memcpy(key, next, key_size);
+			if (*(__u64 *)key == netns && !keep(key, e, n))
+				memcpy(stale[nstale++], key, key_size);
+		}
+		for (i = 0; i < nstale; i++)
+			bpf_map_delete_elem(fd, stale[i]);
+	} while (nstale == 64);
+}
+
+static bool keep_name(const void *key, const struct hooks_uplink_entry *e, unsigned int n)
+{
+	const struct sock464_uplink_key *k = key;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(k->name, e[i].name, sizeof(k->name)))
+			return true;
+	return false;
+}
+
+static bool keep_id(const void *key, const struct hooks_uplink_entry *e, unsigned int n)
+{
+	const struct sock464_uplink_id *k = key;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (k->ifindex == e[i].link.ifindex)
+			return true;
+	return false;
+}
+
+int hooks_set_uplinks(struct hooks *h, __u64 netns,
+		      const struct hooks_uplink_entry *e, unsigned int n)
+{
+	int fd = bpf_map__fd(h->skel->maps.sock464_uplinks);
+	int ids = bpf_map__fd(h->skel->maps.sock464_uplink_ids);
+	struct sock464_uplink_key key;
+	struct sock464_uplink_id id;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		memset(&key, 0, sizeof(key));
+		key.netns = netns;
+		memcpy(key.name, e[i].name, sizeof(key.name) - 1);
+		id = (struct sock464_uplink_id){ .netns = netns, .ifindex = e[i].link.ifindex };
+		if (bpf_map_update_elem(ids, &id, &e[i].link, BPF_ANY) ||
+		    bpf_map_update_elem(fd, &key, &e[i].link, BPF_ANY))
+			err = err ?: -errno;
+	}
+	/* then the namespace's links that are gone */
+	uplinks_prune(fd, sizeof(key), netns, keep_name, e, n);
+	uplinks_prune(ids, sizeof(id), netns, keep_id, e, n);
+	return err;
 }
 
 /* sock464_config is one entry: read, change one field, write back. */

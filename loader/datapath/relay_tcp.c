@@ -51,6 +51,9 @@
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
 #endif
+#ifndef SO_BINDTOIFINDEX
+#define SO_BINDTOIFINDEX 62
+#endif
 
 #define CONN_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
@@ -159,6 +162,14 @@ static int conn_connect_up(struct conn *c)
 	c->up.fd = fd;
 	set_linger(fd, 1);
 	set_nodelay(fd);
+	/*
+	 * The uplink the application bound its socket to: the IPv6 side leaves
+	 * through it, or fails at once (ENETUNREACH) and the application's
+	 * connection is reset.
+	 */
+	if (c->dst.ifindex && setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &c->dst.ifindex,
+					 sizeof(c->dst.ifindex)))
+		return -errno;
 	if (connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) &&
 	    errno != EINPROGRESS)
 		return -errno;

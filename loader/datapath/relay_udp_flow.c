@@ -22,6 +22,10 @@
 #include "netns.h"
 #include "relay_udp_flow.h"
 
+#ifndef SO_BINDTOIFINDEX
+#define SO_BINDTOIFINDEX 62
+#endif
+
 unsigned char relay_udp_dgrams[MMSG][DGRAM_MAX];
 
 static unsigned int bucket(const struct sockaddr_in *app, __u32 alias)
@@ -189,8 +193,13 @@ static int flow_room(struct relay_udp *r, uint64_t cgid)
 	return -ENOSPC;
 }
 
-/* The flow's IPv6 socket, the application's uid's, connected to its destination. */
-static int flow_connect(struct relay_udp *r, struct udp_flow *f, unsigned int uid)
+/*
+ * The flow's IPv6 socket, the application's uid's, bound to the uplink the
+ * application bound its socket to (@ifindex, 0: none), connected to its
+ * destination.
+ */
+static int flow_connect(struct relay_udp *r, struct udp_flow *f, unsigned int uid,
+			unsigned int ifindex)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = f->dst.port };
 	bool as_uid;
@@ -202,6 +211,8 @@ static int flow_connect(struct relay_udp *r, struct udp_flow *f, unsigned int ui
 		ratelog(&r->log_uid, LOG_WARN, "relay: creating a UDP socket as uid %u failed "
 			"(no CAP_SETUID?): the firewall sees it as the daemon's", uid);
 	if (f->up.fd < 0 ||
+	    (ifindex && setsockopt(f->up.fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex,
+				   sizeof(ifindex))) ||
 	    connect(f->up.fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
 	    loop_add(r->loop, &f->up, EPOLLIN))
 		return -errno;
@@ -237,7 +248,7 @@ struct udp_flow *flow_new(struct relay_udp *r, const struct sockaddr_in *app,
 	f->alias = alias;
 	f->cookie = src->cookie;
 	f->up.handler = on_up;
-	err = flow_connect(r, f, src->uid);
+	err = flow_connect(r, f, src->uid, src->ifindex);
 	if (!err)
 		err = fq_add(&r->quota, &f->q, src->cgroup_id, loop_now_ms());
 	if (err) {

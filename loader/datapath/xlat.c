@@ -50,6 +50,10 @@ static struct sock464_xlat *load_copy(struct xlat *x, __u64 cookie,
 	}
 	skel->rodata->netns_cookie = cookie;
 	err = bpf_map__reuse_fd(skel->maps.sock464_netns, x->netns_map_fd);
+	if (!err)	/* the bound uplink of each socket (SO_BINDTODEVICE) */
+		err = bpf_map__reuse_fd(skel->maps.sock464_sk, x->sk_map_fd);
+	if (!err)	/* and its source */
+		err = bpf_map__reuse_fd(skel->maps.sock464_uplink_ids, x->uplinks_map_fd);
 	if (!err && shared)
 		err = bpf_map__reuse_fd(skel->maps.xlat_counters,
 					bpf_map__fd(shared->maps.xlat_counters));
@@ -74,6 +78,8 @@ int xlat_load(struct xlat *x, struct hooks *h, bool verbose)
 {
 	(void)verbose;
 	x->netns_map_fd = bpf_map__fd(h->skel->maps.sock464_netns);
+	x->sk_map_fd = bpf_map__fd(h->skel->maps.sock464_sk);
+	x->uplinks_map_fd = bpf_map__fd(h->skel->maps.sock464_uplink_ids);
 	x->skel = load_copy(x, 0, NULL);	/* the kernel can run it; the counters */
 	return x->skel ? 0 : -EOPNOTSUPP;
 }

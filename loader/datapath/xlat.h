@@ -30,6 +30,8 @@ struct sock464_xlat;
 
 struct xlat {
 	int netns_map_fd;		/* the hooks' sock464_netns */
+	int sk_map_fd;			/* the hooks' sock464_sk (bound uplinks) */
+	int uplinks_map_fd;		/* the hooks' sock464_uplink_ids */
 	struct sock464_xlat *skel;	/* the first copy: owns the counters */
 };
 

@@ -47,10 +47,19 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 			w->on_routes(w->arg);
 		break;
 	case RTM_NEWROUTE:
-	case RTM_DELROUTE:
-		if (w->on_routes)
+	case RTM_DELROUTE: {
+		const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+			break;
+		if (rtm->rtm_family == AF_INET6) {
+			if (w->on_routes6)
+				w->on_routes6(w->arg);
+		} else if (w->on_routes) {
 			w->on_routes(w->arg);
+		}
 		break;
+	}
 	}
 	return MNL_CB_OK;
 }
@@ -83,15 +92,18 @@ int nl_watch_start(struct nl_watch *w, struct loop *l)
 {
 	static const int groups[] = { RTNLGRP_ND_USEROPT, RTNLGRP_LINK,
 				      RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_IFADDR,
-				      RTNLGRP_IPV4_ROUTE };
-	unsigned int i;
+				      RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE };
+	unsigned int i, n = sizeof(groups) / sizeof(groups[0]);
 	int err;
+
+	if (!w->on_routes6)
+		n--;	/* the last: IPv6 routes only for those who follow them */
 
 	w->loop = l;
 	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!w->nl || mnl_socket_bind(w->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+	for (i = 0; i < n; i++) {
 		int group = groups[i];
 
 		if (mnl_socket_setsockopt(w->nl, NETLINK_ADD_MEMBERSHIP, &group,

@@ -23,6 +23,8 @@ struct nl_watch {
 	void (*on_change)(int ifindex, void *arg);
 	/* IPv4 routes changed. */
 	void (*on_routes)(void *arg);
+	/* IPv6 routes changed (NULL: not followed). */
+	void (*on_routes6)(void *arg);
 	void *arg;
 };
 

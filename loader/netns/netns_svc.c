@@ -92,6 +92,7 @@ static void on_prefix(const struct pref64 *chosen, void *arg)
 
 	(void)chosen;
 	publish_entry(ns);
+	uplinks_changed(&ns->uplinks);
 	if (ns->env->dp->prefix_changed)
 		ns->env->dp->prefix_changed(ns, netns_svc_prefix(ns, &buf));
 	if (ns != ns->env->own)
@@ -117,6 +118,7 @@ static void on_link(int ifindex, void *arg)
 	struct netns_svc *ns = arg;
 
 	netns_disc_net_changed(ns, ifindex);
+	uplinks_changed(&ns->uplinks);
 	if (ns->env->dp->net_changed)
 		ns->env->dp->net_changed(ns, ifindex);
 }
@@ -126,8 +128,21 @@ static void on_routes(void *arg)
 	struct netns_svc *ns = arg;
 
 	routes_changed(&ns->routes);
+	uplinks_changed(&ns->uplinks);
 	if (ns->env->dp->net_changed)
 		ns->env->dp->net_changed(ns, -1);
+}
+
+static void on_routes6(void *arg)
+{
+	struct netns_svc *ns = arg;
+
+	uplinks_changed(&ns->uplinks);
+}
+
+static const struct pref64 *uplinks_prefix(const void *arg, struct pref64 *buf)
+{
+	return netns_svc_prefix(arg, buf);
 }
 
 /* Its routes mirrored and followed, its rules: the policy before any connect. */
@@ -140,6 +155,11 @@ static int policy_start(struct netns_svc *ns, const struct netns_svc_spec *spec)
 	ns->nl.on_nd_options = spec->kernel_ra_options ? on_nd_options : NULL;
 	ns->nl.on_change = on_link;
 	ns->nl.on_routes = on_routes;
+	ns->nl.on_routes6 = on_routes6;
+	ns->uplinks = (struct uplinks){ .loop = ns->env->loop, .hooks = ns->env->hooks,
+					.netns = ns->cookie, .netns_fd = ns->nsfd,
+					.prefix = uplinks_prefix, .arg = ns,
+					.native_default = &ns->routes.has_default };
 	ns->nl.arg = ns;
 	err = netns_enter(ns->nsfd);	/* its netlink socket watches its namespace */
 	if (!err) {
@@ -148,6 +168,8 @@ static int policy_start(struct netns_svc *ns, const struct netns_svc_spec *spec)
 	}
 	if (!err)
 		err = routes_sync(&ns->routes);
+	if (!err)
+		err = uplinks_sync(&ns->uplinks);
 	if (!err)
 		err = publish_rules(ns);
 	return err;
@@ -177,6 +199,7 @@ static void netns_svc_free(struct netns_svc *ns)
 	netns_disc_stop(ns);
 	nl_watch_stop(&ns->nl);
 	routes_stop(&ns->routes);
+	uplinks_stop(&ns->uplinks, ns->nsfd >= 0);
 	ns->env->dp->stop(ns);
 	if (ns->nsfd >= 0)
 		close(ns->nsfd);

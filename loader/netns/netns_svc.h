@@ -17,6 +17,7 @@
 #include "netlink.h"
 #include "netns_disc.h"
 #include "routes.h"
+#include "uplinks.h"
 #include "sock464.h"
 
 struct loop;
@@ -54,6 +55,7 @@ struct netns_svc {
 	char label[160];		/* "" or "container NAME: ", for logs */
 	void *dp_priv;			/* the data path's state */
 	struct routes routes;		/* its IPv4 routes, for the policy */
+	struct uplinks uplinks;		/* its links, for sockets bound to one */
 	struct nl_watch nl;		/* its route and link events */
 	struct discovery disc;		/* its prefixes and the choice */
 	void *src[NETNS_DISC_SOURCES];	/* its PREF64 sources' states */
