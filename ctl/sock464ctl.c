@@ -138,7 +138,8 @@ static int dropin(const char *unit, const char *pin)
 		printf("BPFProgram=%s:%s/%s\n", client_systemd_hooks[i], pin,
 		       client_systemd_hooks[i]);
 	printf("# systemd's BPFProgram= cannot attach getpeername4, getpeername6 and\n"
-	       "# sock_release: the daemon attaches those to the service's cgroup.\n"
+	       "# sock_release: the daemon attaches those (and getsockname4, setsockopt)\n"
+	       "# to the service's cgroup.\n"
 	       "ExecStartPre=-+%s attach --self --hooks complement\n"
 	       "ExecStopPost=-+%s detach --self\n", self, self);
 	return 0;
