@@ -991,9 +991,37 @@ static __always_inline void sock_create(struct bpf_sock *ctx)
 	st->flags |= SOCK464_SKF_MARKED;
 }
 
+/* The link SO_BINDTODEVICE names, if the daemon listed it. */
+static __always_inline struct sock464_uplink *uplink_by_name(struct bpf_sockopt *ctx)
+{
+	struct sock464_uplink_key key = { .netns = bpf_get_netns_cookie(ctx) };
+	char *p = ctx->optval, *end = ctx->optval_end;
+	int i;
+
+	/* the name as the kernel reads it: up to 15 bytes, to the first NUL */
+	for (i = 0; i < SOCK464_IFNAMSIZ - 1; i++) {
+		if (i >= ctx->optlen || p + i + 1 > end || !p[i])
+			break;
+		key.name[i] = p[i];
+	}
+	return bpf_map_lookup_elem(&sock464_uplinks, &key);
+}
+
+/* The link SO_BINDTOIFINDEX names, if the daemon listed it. */
+static __always_inline struct sock464_uplink *uplink_by_index(struct bpf_sockopt *ctx)
+{
+	struct sock464_uplink_id key = { .netns = bpf_get_netns_cookie(ctx) };
+	__u32 *p = ctx->optval;
+
+	if (ctx->optlen != sizeof(*p) || (void *)(p + 1) > ctx->optval_end)
+		return NULL;
+	key.ifindex = *p;
+	return bpf_map_lookup_elem(&sock464_uplink_ids, &key);
+}
+
 /*
- * SO_BINDTODEVICE on a socket sock464 may translate (served, or a marked
- * ping socket).  An uplink that routes PREF64 is remembered and the socket
+ * SO_BINDTODEVICE (or SO_BINDTOIFINDEX) on a socket sock464 may translate
+ * (served, or a marked ping socket).  An uplink that routes PREF64 is remembered and the socket
  * bound to no device instead, so that its IPv4 route is the marked one to
  * lo (kernel path) or the relays' on lo, and the translator's socket
  * lookups on the uplink find it (a socket bound to lo matches only lo):
@@ -1003,33 +1031,26 @@ static __always_inline void sock_create(struct bpf_sock *ctx)
  */
 static __always_inline void setsockopt_dev(struct bpf_sockopt *ctx)
 {
-	struct sock464_uplink_key key = {};
 	struct sock464_uplink *up;
 	struct bpf_sock *sk = ctx->sk;
 	struct sock464_sk *st;
-	char *p = ctx->optval, *end = ctx->optval_end;
-	int i;
+	__u8 *p = ctx->optval;
 
-	if (ctx->level != SOL_SOCKET || ctx->optname != SO_BINDTODEVICE || !sk ||
-	    sk->family != SOCK464_AF_INET)
+	if (ctx->level != SOL_SOCKET || !sk || sk->family != SOCK464_AF_INET ||
+	    (ctx->optname != SO_BINDTODEVICE && ctx->optname != SO_BINDTOIFINDEX))
 		return;
 	st = bpf_sk_storage_get(&sock464_sk, sk, NULL, 0);
 	if (!st || (st->state == SOCK464_SK_IGNORED && !(st->flags & SOCK464_SKF_MARKED)))
 		return;
 	st->dev_ifindex = 0;
-	/* the name as the kernel reads it: up to 15 bytes, to the first NUL */
-	for (i = 0; i < SOCK464_IFNAMSIZ - 1; i++) {
-		if (i >= ctx->optlen || p + i + 1 > end || !p[i])
-			break;
-		key.name[i] = p[i];
-	}
-	key.netns = bpf_get_netns_cookie(ctx);
-	up = bpf_map_lookup_elem(&sock464_uplinks, &key);
-	if (!up || !(up->flags & SOCK464_UPLINK_PREF64) || p + 1 > end)
+	up = ctx->optname == SO_BINDTODEVICE ? uplink_by_name(ctx) : uplink_by_index(ctx);
+	if (!up || !(up->flags & SOCK464_UPLINK_PREF64) || (void *)(p + 4) > ctx->optval_end)
 		return;
 	st->dev_ifindex = up->ifindex;
-	p[0] = 0;		/* "": bound to no device (optlen 0 would mean unchanged) */
-	ctx->optlen = 1;
+	/* bound to no device: "" or index 0 (optlen 0 would mean unchanged) */
+	p[0] = p[1] = p[2] = p[3] = 0;
+	if (ctx->optname == SO_BINDTODEVICE)
+		ctx->optlen = 1;
 	count(SOCK464_CNT_DEVICE_UPLINK);
 }
 

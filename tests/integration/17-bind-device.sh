@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sockets bound to a device (issue 12), on both data paths: SO_BINDTODEVICE
-# from python (TCP, UDP), `curl --interface` and `ping -I` (kernel path; the
+# from python (TCP, UDP; and SO_BINDTOIFINDEX), `curl --interface` and `ping -I` (kernel path; the
 # relay path has no ICMP) work through a second uplink, and tcpdump on the
 # router sees the translated traffic arrive on that uplink only; a device
 # without a route to the NAT64 gives ENETUNREACH at once; curl --interface
@@ -89,7 +89,8 @@ capture_stop() {
 }
 
 # A python client: SO_BINDTODEVICE DEV, then TCP to whoami and UDP echo
-# (connected and unconnected); each line "WHAT RESULT [fast|slow]".
+# (connected and unconnected), and TCP after SO_BINDTOIFINDEX; each line
+# "WHAT RESULT fast|slow".
 BOUND_CLIENT='
 import errno, socket, sys, time
 dev, host = sys.argv[1].encode(), sys.argv[2]
@@ -107,7 +108,13 @@ def udp_conn():
 def udp_unconn():
     s = bound(socket.SOCK_DGRAM); s.sendto(b"unconn", (host, 7001))
     return s.recvfrom(100)[0].decode()
-for name, f in (("TCP", tcp), ("UDPCONN", udp_conn), ("UDP", udp_unconn)):
+def tcp_index():    # SO_BINDTOIFINDEX (62)
+    s = socket.socket(); s.settimeout(8)
+    s.setsockopt(socket.SOL_SOCKET, 62, socket.if_nametoindex(dev.decode()))
+    s.connect((host, 9001))
+    return s.recv(200).decode().split()[0]
+for name, f in (("TCP", tcp), ("UDPCONN", udp_conn), ("UDP", udp_unconn),
+                ("TCPINDEX", tcp_index)):
     t0 = time.monotonic()
     try:
         r = f()
@@ -146,24 +153,26 @@ for DP in ${DATA_PATHS:-kernel relay}; do
 		assert_not_contains "$CAP2" "$SYN6.80:" "capture on $IF_RC2"
 	t_pass
 
-	t_begin "[$DP] SO_BINDTODEVICE $IF_C2: TCP, connected and unconnected UDP through it"
+	t_begin "[$DP] SO_BINDTODEVICE $IF_C2: TCP, connected and unconnected UDP through it; SO_BINDTOIFINDEX too"
 	capture_start
 	assert_ok in_cg python3 -c "$BOUND_CLIENT" "$IF_C2" "$SERVER4"
 	capture_stop
 	assert_match "$T_OUT" "TCP local=$SERVER4:9001 fast" &&
 		assert_contains "$T_OUT" "UDPCONN conn fast" &&
 		assert_contains "$T_OUT" "UDP unconn fast" &&
+		assert_match "$T_OUT" "TCPINDEX local=$SERVER4:9001 fast" &&
 		assert_contains "$CAP2" "$SYN6.9001:" "TCP on $IF_RC2" &&
 		assert_contains "$CAP2" "$SYN6.7001:" "UDP on $IF_RC2" &&
 		assert_not_contains "$CAP1" "$SYN6.9001:" "TCP on $IF_RC" &&
 		assert_not_contains "$CAP1" "$SYN6.7001:" "UDP on $IF_RC"
 	t_pass
 
-	t_begin "[$DP] SO_BINDTODEVICE $DEAD (no route to the NAT64): ENETUNREACH at once"
+	t_begin "[$DP] SO_BINDTODEVICE $DEAD (no route to the NAT64), by name or index: ENETUNREACH at once"
 	assert_ok in_cg python3 -c "$BOUND_CLIENT" "$DEAD" "$SERVER4" &&
 		assert_contains "$T_OUT" "TCP ENETUNREACH fast" &&
 		assert_contains "$T_OUT" "UDPCONN ENETUNREACH fast" &&
 		assert_contains "$T_OUT" "UDP ENETUNREACH fast" &&
+		assert_contains "$T_OUT" "TCPINDEX ENETUNREACH fast" &&
 		assert_ok ctl status &&
 		assert_match "$T_OUT" "refuse_device=[1-9]" &&
 		assert_match "$T_OUT" "device_uplink=[1-9]"
