@@ -61,6 +61,13 @@ struct {
 } sock464_uplink_ids SEC(".maps");	/* the daemon's list of links: reused too */
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SOCK464_MAX_BOUND);
+	__type(key, struct sock464_bound_key);
+	__type(value, __u32);
+} xlat_bound SEC(".maps");	/* shared by every copy too */
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SOCK464_XC_MAX);
 	__type(key, __u32);
@@ -116,21 +123,36 @@ static __always_inline __u64 l4_csum_flags(__u8 proto)
 
 /*
  * The uplink the packet's socket was bound to (SO_BINDTODEVICE, which the
- * hooks' setsockopt_dev() took off it), or 0.  A packet sent without
- * its full socket (a time-wait ACK) takes the default route.
+ * hooks' setsockopt_dev() took off it), or 0.  Filed by flow in
+ * xlat_bound, where a TCP or UDP packet sent without its full socket (a
+ * time-wait socket's ACK) finds it.
  */
-static __always_inline __u32 bound_uplink(struct __sk_buff *skb)
+static __always_inline __u32 bound_uplink(struct __sk_buff *skb, const struct xlat_ip4 *h4)
 {
+	struct sock464_bound_key key = { .netns = netns_cookie, .ip4 = h4->daddr,
+					 .proto = h4->protocol };
 	struct bpf_sock *sk = skb->sk;
 	struct sock464_sk *st;
+	__u32 *filed, dev;
+	int keyed;
 
-	if (!sk)
-		return 0;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return 0;
+	keyed = (h4->protocol == XLAT_PROTO_TCP || h4->protocol == XLAT_PROTO_UDP) &&
+		!xlat_ip4_is_fragment(h4) &&
+		!bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, &key.sport, 4);
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (!sk) {
+		filed = keyed ? bpf_map_lookup_elem(&xlat_bound, &key) : NULL;
+		return filed ? *filed : 0;
+	}
 	st = bpf_sk_storage_get(&sock464_sk, sk, NULL, 0);
-	return st ? st->dev_ifindex : 0;
+	dev = st ? st->dev_ifindex : 0;
+	if (!dev || !keyed)
+		return dev;
+	filed = bpf_map_lookup_elem(&xlat_bound, &key);
+	if (!filed || *filed != dev)
+		bpf_map_update_elem(&xlat_bound, &key, &dev, BPF_ANY);
+	return dev;
 }
 
 /*
@@ -172,10 +194,11 @@ static __always_inline long send6(const struct bpf_fib_lookup *fib, int via)
  * ipv6_src), 1 for a socket bound to an uplink (route6_via()), or -1.  No MTU check (tot_len 0): a GSO packet is larger
  * than any MTU, and the IPv4 route's MTU already leaves room for IPv6.
  */
-static __always_inline int route6(struct __sk_buff *skb, const __u8 dst6[16],
-				  __u8 proto, struct bpf_fib_lookup *fib)
+static __always_inline int route6(struct __sk_buff *skb, const struct xlat_ip4 *h4,
+				  const __u8 dst6[16], struct bpf_fib_lookup *fib)
 {
-	__u32 dev = bound_uplink(skb);
+	__u32 dev = bound_uplink(skb, h4);
+	__u8 proto = h4->protocol;
 	long rc;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
@@ -268,7 +291,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	rfc6052_synthesize(dst6, ns->pref64, ns->plen, h4.daddr);
-	via = route6(skb, dst6, h4.protocol, &fib);
+	via = route6(skb, &h4, dst6, &fib);
 	if (via < 0) {
 		count(SOCK464_XC_OUT_NO_ROUTE);
 		return TC_ACT_SHOT;

@@ -82,6 +82,22 @@ struct sock464_uplink_id {
 #define SOCK464_UPLINK_PREF64	0x1	/* PREF64 is routed out of it */
 
 /*
+ * The uplink of each flow of a bound socket, kept by the TC translator
+ * (LRU, xlat_bound) from the packets that carry their socket, for those
+ * that do not: a time-wait socket's ACK must leave through the same link.
+ */
+#define SOCK464_MAX_BOUND	65536
+
+struct sock464_bound_key {
+	__u64 netns;		/* netns cookie */
+	__u32 ip4;		/* the IPv4 destination */
+	__u16 sport;		/* as on the wire */
+	__u16 dport;
+	__u8  proto;
+	__u8  pad[7];
+};
+
+/*
  * Per-socket state (sk_storage, so it dies with the socket).
  * Decided once, at socket creation (cgroup/sock_create), or at the first
  * hook call for sockets that existed before the programs were attached.

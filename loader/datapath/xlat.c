@@ -63,6 +63,9 @@ static struct sock464_xlat *load_copy(struct xlat *x, __u64 cookie,
 	if (!err && shared)
 		err = bpf_map__reuse_fd(skel->maps.xlat_frags,
 					bpf_map__fd(shared->maps.xlat_frags));
+	if (!err && shared)
+		err = bpf_map__reuse_fd(skel->maps.xlat_bound,
+					bpf_map__fd(shared->maps.xlat_bound));
 	if (!err)
 		err = sock464_xlat__load(skel);
 	if (err) {

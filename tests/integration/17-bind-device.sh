@@ -52,7 +52,19 @@ s.bind(("0.0.0.0", 7001))
 while True:
     d, a = s.recvfrom(65535)
     s.sendto(d, a)'
-for p in 80 9001; do
+# Closes 0.5 s after the client's FIN: the client's socket is in time-wait
+# by then and answers the server's FIN without its full socket.
+start_bg LATECLOSE run_in_ns "$NS_S" python3 -c '
+import socket, threading, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("0.0.0.0", 9004)); l.listen(16)
+def serve(c):
+    while c.recv(100):
+        pass
+    time.sleep(0.5); c.close()
+while True:
+    threading.Thread(target=serve, args=(l.accept()[0],)).start()'
+for p in 80 9001 9004; do
 	wait_port "$NS_S" 0.0.0.0 "$p" || t_bail "server on port $p did not start"
 done
 
@@ -122,6 +134,31 @@ for name, f in (("TCP", tcp), ("UDPCONN", udp_conn), ("UDP", udp_unconn),
         r = errno.errorcode.get(e.errno, str(e))
     print(name, r, "fast" if time.monotonic() - t0 < 2 else "slow")
 '
+
+# TCP to whoami at $2, bound to $1 and not: "BOUND peer=..." "UNBOUND peer=...".
+BOUND_NATIVE='
+import socket, sys
+for name, dev in (("BOUND", sys.argv[1].encode()), ("UNBOUND", None)):
+    s = socket.socket(); s.settimeout(8)
+    if dev:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev)
+    s.connect((sys.argv[2], 9001))
+    print(name, s.recv(200).decode().split()[1])
+'
+# native_routes add|del: IPv4 on both uplinks (192.0.2.128/30 on IF_C2,
+# .132/30 on IF_C, outside TAYGA's pool) and 203.0.113.0/24 through both,
+# IF_C's first.
+native_routes() {
+	ip -n "$NS_R" addr "$1" 192.0.2.129/30 dev "$IF_RC2"
+	ip -n "$NS_R" addr "$1" 192.0.2.133/30 dev "$IF_RC"
+	ip -n "$NS_C" addr "$1" 192.0.2.130/30 dev "$IF_C2"
+	ip -n "$NS_C" addr "$1" 192.0.2.134/30 dev "$IF_C"
+	if [[ $1 == add ]]; then
+		ip -n "$NS_C" route add 203.0.113.0/24 via 192.0.2.133 dev "$IF_C" metric 10
+		ip -n "$NS_C" route add 203.0.113.0/24 via 192.0.2.129 dev "$IF_C2" metric 20
+		wait_for 5 "ip netns exec $NS_C ping -c 1 -W 1 -I $IF_C2 $SERVER4_ALT"
+	fi
+}
 
 for DP in ${DATA_PATHS:-kernel relay}; do
 	start_daemon "$DP" || t_bail "daemon ($DP)"
@@ -218,6 +255,32 @@ for DP in ${DATA_PATHS:-kernel relay}; do
 	ip -n "$NS_C" -6 route add default via "$ROUTER6_2" dev "$IF_C2" metric 2048
 	wait_for 5 "grep -c '2 of 3 links route PREF64' '$DAEMON_LOG' | grep -qv '^1$'" ||
 		t_fail "the daemon did not see the route come back"
+	t_pass
+
+	t_begin "[$DP] closed by the client first: its time-wait ACK leaves through $IF_C2 too"
+	capture_start
+	assert_ok in_cg python3 -c "
+import socket
+s = socket.socket(); s.settimeout(8)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'$IF_C2')
+s.connect(('$SERVER4', 9004)); s.close()"
+	sleep 1.5
+	capture_stop
+	assert_match "$CAP2" "$SYN6.9004 > $CLIENT6_2.[0-9]+: Flags \\[F" "the server's FIN on $IF_RC2" &&
+		assert_not_contains "$CAP1" "$SYN6.9004" "on $IF_RC" &&
+		assert_eq "" "$(run_in_ns "$NS_S" ss -Htn state last-ack '( sport = :9004 )')" \
+			"the server's sockets waiting for the last ACK"
+	t_pass
+
+	# Native IPv4 to 203.0.113.0/24 through both uplinks, IF_C's preferred:
+	# a socket bound to IF_C2 must leave through IF_C2 natively (its
+	# binding, taken off by the hooks, comes back at connect).
+	t_begin "[$DP] SO_BINDTODEVICE $IF_C2 to a native IPv4 destination: native, through $IF_C2"
+	native_routes add
+	assert_ok in_cg python3 -c "$BOUND_NATIVE" "$IF_C2" "$SERVER4_ALT" &&
+		assert_contains "$T_OUT" "BOUND peer=192.0.2.130:" &&
+		assert_contains "$T_OUT" "UNBOUND peer=192.0.2.134:"
+	native_routes del
 	t_pass
 
 	stop_bg DAEMON
