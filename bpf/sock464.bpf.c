@@ -18,9 +18,9 @@
  *                        replies that came from an alias)
  *   cgroup/sock_release  a socket connected to an alias lets go of it
  *   cgroup/getsockname4  show a socket on the kernel path 192.0.0.2
- *   cgroup/setsockopt    SO_BINDTODEVICE to an uplink: bound to none instead,
- *                        the uplink remembered for the translated packets
- *                        and the relays (sock464_uplinks)
+ *   cgroup/setsockopt    SO_BINDTODEVICE/SO_BINDTOIFINDEX to an uplink:
+ *                        bound to none instead, the uplink remembered for
+ *                        the translated packets and the relays
  *
  * In a namespace served by the kernel data path (SOCK464_NS_KERNEL),
  * sock_create marks AF_INET sockets with SOCK464_XLAT_MARK, and connect4
@@ -1021,13 +1021,14 @@ static __always_inline struct sock464_uplink *uplink_by_index(struct bpf_sockopt
 
 /*
  * SO_BINDTODEVICE (or SO_BINDTOIFINDEX) on a socket sock464 may translate
- * (served, or a marked ping socket).  An uplink that routes PREF64 is remembered and the socket
- * bound to no device instead, so that its IPv4 route is the marked one to
- * lo (kernel path) or the relays' on lo, and the translator's socket
- * lookups on the uplink find it (a socket bound to lo matches only lo):
- * the translated packets (bpf/sock464_xlat.bpf.c) and the relays' sockets
- * leave through the uplink.  Another device is left bound, and a
- * translated destination then fails with ENETUNREACH (device_check()).
+ * (served, or a marked ping socket).  An uplink that routes PREF64 is
+ * remembered and the socket bound to no device instead, so that its IPv4
+ * route is the marked one to lo (kernel path) or the relays' on lo, and
+ * the translator's socket lookups on the uplink find it (a socket bound to
+ * lo matches only lo): the translated packets (bpf/sock464_xlat.bpf.c) and
+ * the relays' sockets leave through the uplink.  Another device is left
+ * bound, and a translated destination then fails with ENETUNREACH
+ * (device_check()).
  */
 static __always_inline void setsockopt_dev(struct bpf_sockopt *ctx)
 {
