@@ -113,8 +113,9 @@ static void forward_up(struct relay_udp *r, const struct sockaddr_in *app,
 			flow_free(r, f);
 		return;
 	}
-	if (f && f->cookie != s->src.cookie) {
-		flow_free(r, f);	/* another socket has that port now */
+	if (f && (f->cookie != s->src.cookie || f->ifindex != s->src.ifindex)) {
+		/* another socket has that port now, or it was bound elsewhere */
+		flow_free(r, f);
 		f = NULL;
 	}
 	if (!f)

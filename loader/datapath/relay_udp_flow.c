@@ -247,6 +247,7 @@ struct udp_flow *flow_new(struct relay_udp *r, const struct sockaddr_in *app,
 	f->app = *app;
 	f->alias = alias;
 	f->cookie = src->cookie;
+	f->ifindex = src->ifindex;
 	f->up.handler = on_up;
 	err = flow_connect(r, f, src->uid, src->ifindex);
 	if (!err)

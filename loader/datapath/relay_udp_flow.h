@@ -31,6 +31,7 @@ struct udp_flow {
 	struct sock464_alias_dst dst;
 	struct fq_node q;		/* its cgroup's share; last use */
 	uint64_t cookie;		/* the application socket's */
+	unsigned int ifindex;		/* the uplink it was bound to; 0: none */
 };
 
 /* The flow of application address @app to @alias, or NULL. */

@@ -257,6 +257,20 @@ for DP in ${DATA_PATHS:-kernel relay}; do
 		t_fail "the daemon did not see the route come back"
 	t_pass
 
+	t_begin "[$DP] one UDP socket rebound from $IF_C2 to $IF_C: each datagram through its link"
+	capture_start
+	assert_ok in_cg python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+for dev in (b'$IF_C2', b'$IF_C'):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev)
+    s.sendto(dev, ('$SERVER4', 7001)); print(s.recvfrom(100)[0].decode())"
+	capture_stop
+	assert_contains "$T_OUT" "$IF_C" &&
+		assert_contains "$CAP2" "$SYN6.7001:" "on $IF_RC2" &&
+		assert_contains "$CAP1" "$SYN6.7001:" "on $IF_RC"
+	t_pass
+
 	t_begin "[$DP] closed by the client first: its time-wait ACK leaves through $IF_C2 too"
 	capture_start
 	assert_ok in_cg python3 -c "
