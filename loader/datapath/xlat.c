@@ -197,7 +197,8 @@ static void attach_link(struct xlat_ns *n, int ifindex, const char *name)
 	/* a previous daemon's is taken over or replaced in place, a killed one's swept */
 	memset(l, 0, sizeof(*l));
 	if (tc_attach(&l->a, n->mode, ifindex, TC_INGRESS, prog, "xlat_in",
-		      xlat_pin_link(pin, sizeof(pin), n->pin_dir, ifindex, TC_INGRESS)))
+		      xlat_pin_link(pin, sizeof(pin), n->pin_dir, n->cookie, ifindex,
+				    TC_INGRESS)))
 		return;		/* logged */
 	l->ifindex = ifindex;
 	n->nlinks++;
@@ -250,7 +251,7 @@ static int start_here(struct xlat_ns *n)
 		return -EOPNOTSUPP;
 	err = tc_attach(&n->lo, n->mode, 1, TC_EGRESS,
 			bpf_program__fd(n->skel->progs.sock464_xlat_out), "xlat_out",
-			xlat_pin_link(pin, sizeof(pin), n->pin_dir, 1, TC_EGRESS));
+			xlat_pin_link(pin, sizeof(pin), n->pin_dir, n->cookie, 1, TC_EGRESS));
 	if (err)
 		return err;	/* logged */
 	sync_links(n);

@@ -79,15 +79,17 @@ int xlat_pin_maps(struct sock464_xlat *skel, const char *dir)
 	return 0;
 }
 
-const char *xlat_pin_link(char *buf, size_t len, const char *dir, int ifindex,
-			  enum tc_dir tdir)
+const char *xlat_pin_link(char *buf, size_t len, const char *dir, __u64 cookie,
+			  int ifindex, enum tc_dir tdir)
 {
 	if (!dir[0])
 		return NULL;
 	if (ifindex == 1)
-		snprintf(buf, len, "%s/link_lo_%s", dir, tc_dir_name(tdir));
+		snprintf(buf, len, "%s/link_%llu_lo_%s", dir, (unsigned long long)cookie,
+			 tc_dir_name(tdir));
 	else
-		snprintf(buf, len, "%s/link_%d_%s", dir, ifindex, tc_dir_name(tdir));
+		snprintf(buf, len, "%s/link_%llu_%d_%s", dir, (unsigned long long)cookie, ifindex,
+			 tc_dir_name(tdir));
 	return buf;
 }
 

@@ -3,7 +3,8 @@
  * What the kernel data path keeps past a daemon started with --pin DIR
  * (docs/architecture.md, "Restarts"), and how it is all removed for good:
  *   DIR/xlat/xlat_counters, xlat_echo, xlat_frags   the translator's maps
- *   DIR/xlat/link_lo_egress, link_IFINDEX_ingress   its tcx links
+ *   DIR/xlat/link_COOKIE_lo_egress, link_COOKIE_IFINDEX_ingress   its tcx links
+ *                                   (COOKIE: the network namespace's)
  * besides the rules, table 464, the sysctls and their state file
  * (xlat.COOKIE.state beside the control socket), and clsact filters.
  */
@@ -24,9 +25,9 @@ int xlat_pin_dir(char *out, size_t len, const char *pin);
  * replaced.  Before loading.  0 or -errno.
  */
 int xlat_pin_maps(struct sock464_xlat *skel, const char *dir);
-/* The pin of the tcx link on (@ifindex, @tdir), in @buf; NULL if @dir is "". */
-const char *xlat_pin_link(char *buf, size_t len, const char *dir, int ifindex,
-			  enum tc_dir tdir);
+/* The pin of the tcx link on (@ifindex, @tdir) of netns @cookie in @buf; NULL if @dir is "". */
+const char *xlat_pin_link(char *buf, size_t len, const char *dir, __u64 cookie,
+			  int ifindex, enum tc_dir tdir);
 /* Where the sysctls' original values of namespace @cookie are kept. */
 void xlat_state_path(char *buf, size_t len, const char *control, __u64 cookie);
 /*
