@@ -116,17 +116,20 @@ static bool daemon_answers(const char *path)
 	return yes;
 }
 
+static int removed;
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
-	(void)flag;
 	(void)ftw;
 	if (remove(path))
 		log_err("--purge: removing %s failed: %m", path);
+	else if (flag != FTW_DP)
+		removed++;
 	return 0;
 }
 
-/* Every pin under @pin, and the directory; it must be on a bpffs.  0 or -errno. */
+/* Every pin under @pin, and the directory; it must be on a bpffs.  Count or -errno. */
 static int remove_pins(const char *pin)
 {
 	struct statfs sfs;
@@ -137,8 +140,9 @@ static int remove_pins(const char *pin)
 		log_err("--purge: %s is not on a bpffs: nothing removed there", pin);
 		return -EINVAL;
 	}
+	removed = 0;
 	nftw(pin, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	return access(pin, F_OK) ? 0 : -ENOTEMPTY;
+	return access(pin, F_OK) ? removed : -ENOTEMPTY;
 }
 
 int xlat_purge(const char *pin, const char *control)
@@ -165,9 +169,11 @@ int xlat_purge(const char *pin, const char *control)
 	xlat_state_path(state, sizeof(state), control, netns_cookie(-1));
 	xlat_forget(state);
 	r = pin ? remove_pins(pin) : 0;
-	if (r)
+	if (r < 0) {
 		log_err("--purge: removing the pins in %s failed: %s", pin, strerror(-r));
-	log_info("--purge: %d TC attachments removed, rules and table %u gone%s%s", n,
-		 SOCK464_XLAT_TABLE, pin && !r ? ", pins removed: " : "", pin && !r ? pin : "");
-	return r ? 1 : 0;
+		return 1;
+	}
+	log_info("--purge: %d TC attachments and %d pins%s%s removed; no rules or table %u "
+		 "left", n, r, pin ? " in " : "", pin ? pin : "", SOCK464_XLAT_TABLE);
+	return 0;
 }

@@ -236,6 +236,7 @@ assert_eq "$BEFORE" "$(ns_state)" "namespace state after the stop" &&
 start_daemon || t_fail "restart"
 wait_for 30 "! kill -0 $FETCH 2>/dev/null" || t_fail "the download survived the restart"
 wait "$FETCH" 2>/dev/null
+t_log "client: $(cat "$FETCH_LOG"); server: $(grep -v LISTENING "$PACER_LOG" | tail -n 1)"
 assert_match "$(cat "$FETCH_LOG")" "^ERR " "client"
 stop_bg DAEMON
 assert_eq "$BEFORE" "$(ns_state)" "namespace state at the end"
