@@ -89,9 +89,11 @@ EOF
 # every 0.2 s (so that a dead connection is noticed), keeps the byte count
 # in PROGRESS; "GOT bytes sha256", or "ERR name" when it fails.
 cat >"$T_TMP/fetch.py" <<'EOF'
-import errno, hashlib, socket, sys, time
+import errno, hashlib, os, socket, sys, time
 host, port, progress = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 h, got, last = hashlib.sha256(), 0, 0
+def note(n):	# never seen half written
+    open(progress + ".new", "w").write(str(n)); os.replace(progress + ".new", progress)
 try:
     s = socket.create_connection((host, port), timeout=10)
     s.settimeout(0.2)
@@ -106,12 +108,12 @@ try:
             h.update(d); got += len(d)
         if time.monotonic() - last > 0.2:
             s.send(b"."); last = time.monotonic()
-            open(progress, "w").write(str(got))
+            note(got)
         if d is None and time.monotonic() - last > 15:
             raise OSError(errno.ETIMEDOUT, "stalled")
     print("GOT", got, h.hexdigest(), flush=True)
 except OSError as e:
-    open(progress, "w").write(str(got))
+    note(got)
     print("ERR", errno.errorcode.get(e.errno, e), got, flush=True)
     sys.exit(1)
 EOF
@@ -171,6 +173,10 @@ t_pass
 
 t_begin "a download keeps going while no daemon runs (SIGTERM), and after a start"
 start_fetch || t_fail "the download did not start: $(cat "$FETCH_LOG")"
+# Nothing is removed and added again across the restart: no gap.
+start_bg MONR run_in_ns "$NS_C" ip monitor rule route
+start_bg MONT run_in_ns "$NS_C" tc monitor
+sleep 0.5
 stop_bg DAEMON
 assert_contains "$(cat "$DAEMON_LOG")" "left running for the established flows" &&
 	moving || t_fail "the download stopped with the daemon"
@@ -185,6 +191,11 @@ clsact) assert_eq "2 filters, 0 links" "$(attachments)" "attachments after the r
 	assert_match "$(cat "$DAEMON_LOG")" "took over the tcx link pinned at $PIN/xlat/link_[0-9]+_lo_egress" ;;
 esac
 assert_eq 2 "$(rules464)" "rules after the restart (no duplicates)"
+stop_bg MONR MONT
+assert_not_contains "$(cat "$MONR_LOG")" "Deleted" "rule or route deleted across the restart"
+# clsact: only "replaced filter" (a filter deleted first shows its chain "added" again)
+assert_not_contains "$(cat "$MONT_LOG")" "deleted" "TC deletions across the restart"
+assert_not_contains "$(cat "$MONT_LOG")" "added" "TC additions across the restart"
 t_pass
 
 t_begin "sock464ctl status right after an adopted start"
