@@ -316,3 +316,12 @@ int tc_sweep(int ifindex, enum tc_dir dir, const char *prog_prefix)
 		return a;
 	return b < 0 ? b : a + b;
 }
+
+bool tc_tcx_defunct(int fd)
+{
+	struct tcx_link_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == TCX_LINK_TYPE &&
+	       !info.ifindex;
+}

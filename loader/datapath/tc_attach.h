@@ -94,6 +94,9 @@ int tc_clsact_list(int ifindex, enum tc_dir dir, struct tc_filter *out, int max)
  */
 int tc_tcx_list(int ifindex, enum tc_dir dir, const char *prog_name, __u32 *links, int max);
 
+/* Is @fd a tcx link whose device is gone? */
+bool tc_tcx_defunct(int fd);
+
 /* Internal to tc_attach.c and tc_clsact.c. */
 int tc_clsact_add(int ifindex, enum tc_dir dir, int prog_fd, const char *name);
 int tc_clsact_del_own(int ifindex, enum tc_dir dir, __u32 prog_id);

@@ -255,6 +255,8 @@ static int start_here(struct xlat_ns *n)
 	if (err)
 		return err;	/* logged */
 	sync_links(n);
+	if (n->pin_dir[0])
+		xlat_pin_prune(n->pin_dir, n->cookie);	/* devices gone meanwhile */
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The kernel data path's pins, and --purge (see xlat_pin.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <linux/magic.h>
@@ -91,6 +92,30 @@ const char *xlat_pin_link(char *buf, size_t len, const char *dir, __u64 cookie,
 		snprintf(buf, len, "%s/link_%llu_%d_%s", dir, (unsigned long long)cookie, ifindex,
 			 tc_dir_name(tdir));
 	return buf;
+}
+
+void xlat_pin_prune(const char *dir, __u64 cookie)
+{
+	char prefix[40], path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int fd;
+
+	if (!d)
+		return;
+	snprintf(prefix, sizeof(prefix), "link_%llu_", (unsigned long long)cookie);
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && tc_tcx_defunct(fd) && !unlink(path))
+			log_info("kernel path: %s: the pin of a link whose device is gone, removed",
+				 path);
+		if (fd >= 0)
+			close(fd);
+	}
+	closedir(d);
 }
 
 void xlat_state_path(char *buf, size_t len, const char *control, __u64 cookie)

@@ -28,6 +28,8 @@ int xlat_pin_maps(struct sock464_xlat *skel, const char *dir);
 /* The pin of the tcx link on (@ifindex, @tdir) of netns @cookie in @buf; NULL if @dir is "". */
 const char *xlat_pin_link(char *buf, size_t len, const char *dir, __u64 cookie,
 			  int ifindex, enum tc_dir tdir);
+/* Remove the pins of netns @cookie's tcx links in @dir whose device is gone. */
+void xlat_pin_prune(const char *dir, __u64 cookie);
 /* Where the sysctls' original values of namespace @cookie are kept. */
 void xlat_state_path(char *buf, size_t len, const char *control, __u64 cookie);
 /*

@@ -205,11 +205,20 @@ assert_ok ctl status &&
 t_pass
 
 t_begin "the download keeps going across SIGKILL and a start, and arrives whole"
+# A link that goes while no daemon runs: its tcx link's pin goes at the next start.
+DUMMY=s4dm-$$
+ip -n "$NS_C" link add "$DUMMY" type veth peer name "s4dn-$$" &&
+	ip -n "$NS_C" link set "$DUMMY" up && ip -n "$NS_C" link set "s4dn-$$" up ||
+	t_fail "cannot add the link $DUMMY"
+DUMMY_PIN=$PIN/xlat/link_*_$(ip netns exec "$NS_C" cat "/sys/class/net/$DUMMY/ifindex")_ingress
+[[ $MODE == clsact ]] || wait_for 5 "compgen -G '$DUMMY_PIN'" || t_fail "no pin for $DUMMY"
 kill -KILL "$DAEMON"
 wait_for 5 "! kill -0 $DAEMON 2>/dev/null"
+ip -n "$NS_C" link del "$DUMMY"
 moving || t_fail "the download stopped with the killed daemon"
 start_daemon --pin "$PIN" || t_fail "restart"
 moving || t_fail "the download stopped at the restart"
+! compgen -G "$DUMMY_PIN" >/dev/null || t_fail "the pin of the gone $DUMMY is left: $DUMMY_PIN"
 assert_eq 2 "$(rules464)" "rules (no duplicates)"
 case $MODE in
 clsact) assert_eq "2 filters, 0 links" "$(attachments)" "attachments (no duplicates)" ;;
