@@ -165,12 +165,13 @@ static void kernel_status(const struct netns_svc *ns, FILE *out, bool json)
 	xlat_counters(&shared, c);
 	if (json)
 		fprintf(out, ",\"data_path\":{\"kind\":\"kernel\",\"attach\":\"%s\","
-			"\"uplinks\":%u,\"route_mtu\":%u,\"counters\":{",
-			tc_mode_name(k->xns.mode), k->xns.nlinks, k->xns.mtu);
+			"\"uplinks\":%u,\"route_mtu\":%u,\"kept_at_stop\":%s,\"counters\":{",
+			tc_mode_name(k->xns.mode), k->xns.nlinks, k->xns.mtu,
+			xlat_keeps(&k->xns) ? "true" : "false");
 	else
-		fprintf(out, "data path: kernel (%s on lo egress and %u uplinks, route mtu %u; %s)\n"
+		fprintf(out, "data path: kernel (%s on lo egress and %u uplinks, route mtu %u%s; %s)\n"
 			"xlat counters:", tc_mode_name(k->xns.mode), k->xns.nlinks, k->xns.mtu,
-			probed.reason);
+			xlat_keeps(&k->xns) ? ", kept at stop (--pin)" : "", probed.reason);
 	for (i = 0; i < SOCK464_XC_MAX; i++) {
 		if (json)
 			fprintf(out, "%s\"%s\":%llu", i ? "," : "", names[i],

@@ -200,8 +200,10 @@ t_pass
 
 t_begin "sock464ctl status right after an adopted start"
 assert_ok ctl status &&
-	assert_match "$T_OUT" "data path: kernel \((tcx|clsact) on lo egress and 1 uplinks" &&
-	assert_match "$T_OUT" "xlat_in=[1-9]"
+	assert_match "$T_OUT" "data path: kernel \((tcx|clsact) on lo egress and 1 uplinks, route mtu [0-9]+, kept at stop \(--pin\)" &&
+	assert_match "$T_OUT" "xlat_in=[1-9]" &&
+	assert_ok ctl status --json &&
+	assert_contains "$T_OUT" '"kept_at_stop":true'
 t_pass
 
 t_begin "the download keeps going across SIGKILL and a start, and arrives whole"
