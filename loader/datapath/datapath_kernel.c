@@ -65,7 +65,6 @@ static struct netns_svc relay_view(const struct netns_svc *ns)
 	return v;
 }
 
-
 static void kernel_stop(struct netns_svc *ns)
 {
 	struct kernel_dp *k = ns->dp_priv;
