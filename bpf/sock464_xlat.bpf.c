@@ -96,7 +96,8 @@ static __always_inline void count(__u32 idx)
 		(*v)++;
 }
 
-/* The entry of the namespace the packet is in, if it is on the kernel path. */
+/* The entry of the namespace the packet is in, if it is on the kernel path
+ * (or was, before a daemon stopped with --pin: its flows keep going). */
 static __always_inline struct sock464_netns *netns_entry(struct __sk_buff *skb)
 {
 	__u64 cookie = netns_cookie;
@@ -104,7 +105,8 @@ static __always_inline struct sock464_netns *netns_entry(struct __sk_buff *skb)
 
 	(void)skb;
 
-	if (!ns || !(ns->flags & SOCK464_NS_KERNEL) || !rfc6052_len_valid(ns->plen))
+	if (!ns || !(ns->flags & (SOCK464_NS_KERNEL | SOCK464_NS_XLAT_ONLY)) ||
+	    !rfc6052_len_valid(ns->plen))
 		return NULL;
 	return ns;
 }

@@ -145,6 +145,12 @@ struct sock464_netns {
 #define SOCK464_NS_WKP_STRICT	0x01
 /* The kernel data path serves this namespace (docs/architecture.md). */
 #define SOCK464_NS_KERNEL	0x02
+/*
+ * The daemon stopped with --pin: its TC programs, still attached, keep
+ * translating the established flows (with this prefix); the hooks see no
+ * relay and no kernel path, so new connects fail with ENETUNREACH.
+ */
+#define SOCK464_NS_XLAT_ONLY	0x04
 
 /*
  * The kernel data path.  Sockets that may be translated carry this mark

@@ -12,6 +12,7 @@
 static const char usage_text[] =
 "Usage: sock464-load [--config FILE] [--cgroup PATH ...] [OPTIONS]\n"
 "       sock464-load --check-config [--config FILE] [OPTIONS]\n"
+"       sock464-load --purge [--pin DIR] [--control PATH]\n"
 "\n"
 "Translate the IPv4 connections of every process in the given cgroups to\n"
 "IPv6 through the network's NAT64 (464XLAT at the socket layer).  Runs in\n"
@@ -50,7 +51,9 @@ static const char usage_text[] =
 "      --control PATH        the control socket (default /run/sock464/control;\n"
 "                            only a stale socket there is replaced)\n"
 "      --pin DIR             pin the programs and maps in bpffs DIR (such as\n"
-"                            /sys/fs/bpf/sock464), for systemd's BPFProgram=\n"
+"                            /sys/fs/bpf/sock464), for systemd's BPFProgram=;\n"
+"                            on the kernel path, established connections then\n"
+"                            outlive a stop or restart of the daemon\n"
 "      --user NAME           once started, run as user NAME (with only the\n"
 "                            capabilities it still needs; see sock464-load(8))\n"
 "      --max-connections N   relayed TCP connections open at once (default 16384)\n"
@@ -63,6 +66,9 @@ static const char usage_text[] =
 "  -f, --config FILE         read settings from FILE (default " OPT_DEFAULT_CONFIG ",\n"
 "                            if it exists); options on the command line win\n"
 "      --check-config        check the settings and exit: 0 valid, 1 not\n"
+"      --purge               remove what a daemon with --pin left (its pins in\n"
+"                            DIR, TC programs, rules, route; sysctls restored)\n"
+"                            in this network namespace, and exit: 0 done, 1 not\n"
 "  -v, --verbose             log every relayed connection, RA and libbpf message\n"
 "  -h, --help                show this help and exit\n"
 "      --version             print the version and exit\n"
@@ -76,14 +82,15 @@ static const char usage_text[] =
 "  sock464-load --cgroup /sys/fs/cgroup/user.slice --pref64 64:ff9b::/96\n"
 "  sock464-load -c /sys/fs/cgroup/system.slice/app.service -i eth0 \\\n"
 "               --dns64-server 2001:db8::53 --exclude '192.0.2.0/24 port 53' -v\n"
-"  sock464-load --config /etc/sock464/sock464.conf --check-config\n";
+"  sock464-load --config /etc/sock464/sock464.conf --check-config\n"
+"  systemctl stop sock464 && sock464-load --purge --pin /sys/fs/bpf/sock464\n";
 
 /* What only the command line has: where the settings come from, and what to do. */
 enum { MODE_CONFIG = 'f', MODE_CHECK = 'k', MODE_HELP = 'h', MODE_VERSION = 'V',
-       SETTING_BASE = 256 };
+       MODE_PURGE = 'P', SETTING_BASE = 256 };
 
 #define NSETTINGS_MAX 64
-#define NMODES 4
+#define NMODES 5
 static struct option longopts[NSETTINGS_MAX + NMODES + 1];
 static char shortopts[2 * NSETTINGS_MAX + 8];
 
@@ -95,6 +102,7 @@ static void build_getopt(void)
 		{ "check-config", no_argument, NULL, MODE_CHECK },
 		{ "help", no_argument, NULL, MODE_HELP },
 		{ "version", no_argument, NULL, MODE_VERSION },
+		{ "purge", no_argument, NULL, MODE_PURGE },
 	};
 	size_t i, n = 0, k;
 
@@ -141,6 +149,8 @@ void cli_parse_mode(struct daemon *d)
 			d->config_given = true;
 		} else if (c == MODE_CHECK) {
 			d->check_only = true;
+		} else if (c == MODE_PURGE) {
+			d->purge = true;
 		} else if (c == MODE_HELP) {
 			fputs(usage_text, stdout);
 			exit(0);
@@ -170,7 +180,8 @@ int cli_load_settings(struct daemon *d, struct options *o)
 	opterr = 1;
 	optind = 1;
 	while ((c = getopt_long(d->argc, d->argv, shortopts, longopts, NULL)) != -1) {
-		if (c == MODE_CONFIG || c == MODE_CHECK || c == MODE_HELP || c == MODE_VERSION)
+		if (c == MODE_CONFIG || c == MODE_CHECK || c == MODE_HELP || c == MODE_VERSION ||
+		    c == MODE_PURGE)
 			continue;
 		s = setting_of(c);
 		if (!s) {

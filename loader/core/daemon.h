@@ -20,6 +20,7 @@ struct daemon {
 	char config[OPT_PATH_MAX];	/* the config file */
 	bool config_given;		/* by --config (else the default, if any) */
 	bool check_only;		/* --check-config */
+	bool purge;			/* --purge */
 	int argc;			/* the command line, read again on SIGHUP */
 	char **argv;
 	struct loop loop;

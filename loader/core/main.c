@@ -18,6 +18,7 @@
 #include "netns.h"
 #include "notify.h"
 #include "privs.h"
+#include "xlat_pin.h"
 
 #define PRUNE_MS 10000
 
@@ -68,6 +69,8 @@ static int configure(struct daemon *d)
 	cli_parse_mode(d);
 	if (cli_load_settings(d, &d->opt))
 		return d->check_only ? 1 : 2;
+	if (d->purge)	/* what --pin left, for good */
+		return xlat_purge(d->opt.pin[0] ? d->opt.pin : NULL, d->opt.control);
 	if (check_cgroups(&d->opt))
 		return 1;
 	if (d->check_only) {
@@ -180,7 +183,9 @@ static void log_counters(struct daemon *d)
 /*
  * Withdraw our namespace's entry first, so that no new connection is sent
  * to a closing data path; programs others attached from the pins now
- * refuse (ENETUNREACH).  Safe on partial state.
+ * refuse (ENETUNREACH).  The kernel path with --pin leaves its translation
+ * running for established connections (netns_svc_withdraw()).  Safe on
+ * partial state.
  */
 static void stop(struct daemon *d)
 {

@@ -47,6 +47,11 @@ struct datapath_ops {
 	void (*prefix_changed)(struct netns_svc *ns, const struct pref64 *p);
 	/* SIGHUP applied new settings (ns->env->opt). */
 	void (*settings_changed)(struct netns_svc *ns);
+	/*
+	 * Whether stop() will leave its translation running (--pin, the
+	 * daemon's own namespace): the entry then stays, SOCK464_NS_XLAT_ONLY.
+	 */
+	bool (*keeps)(const struct netns_svc *ns);
 };
 
 /* Every data path, the preferred first: "auto" takes the first usable. */

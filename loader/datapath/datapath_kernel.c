@@ -19,6 +19,7 @@
 #include "options.h"
 #include "probe.h"
 #include "xlat.h"
+#include "xlat_pin.h"
 
 /* Per namespace: the relays' state and the translator's set-up. */
 struct kernel_dp {
@@ -64,15 +65,6 @@ static struct netns_svc relay_view(const struct netns_svc *ns)
 	return v;
 }
 
-/* Where its state file (the sysctls' old values) goes: beside the control socket. */
-static void state_path(const struct netns_svc *ns, char *buf, size_t len)
-{
-	const char *control = ns->env->opt->control, *slash = strrchr(control, '/');
-
-	snprintf(buf, len, "%.*s/xlat.%llu.state", slash ? (int)(slash - control) : 1,
-		 slash ? control : ".", (unsigned long long)ns->cookie);
-}
-
 static void kernel_stop(struct netns_svc *ns)
 {
 	struct kernel_dp *k = ns->dp_priv;
@@ -107,8 +99,11 @@ static int kernel_start(struct netns_svc *ns, char *why, size_t whylen)
 		err = -EOPNOTSUPP;	/* logged */
 	if (!err) {
 		users++;
-		state_path(ns, state, sizeof(state));
-		err = xlat_start(&k->xns, &shared, ns->nsfd, ns->cookie, state, probed.mode);
+		/* its state file (the sysctls' old values) goes beside the control socket */
+		xlat_state_path(state, sizeof(state), ns->env->opt->control, ns->cookie);
+		/* only the daemon's own is kept: a restart forgets the containers */
+		err = xlat_start(&k->xns, &shared, ns->nsfd, ns->cookie, state, probed.mode,
+				 ns->nsfd < 0 && shared.pin_dir[0]);
 		if (err && !--users)
 			xlat_destroy(&shared);
 	}
@@ -169,12 +164,13 @@ static void kernel_status(const struct netns_svc *ns, FILE *out, bool json)
 	xlat_counters(&shared, c);
 	if (json)
 		fprintf(out, ",\"data_path\":{\"kind\":\"kernel\",\"attach\":\"%s\","
-			"\"uplinks\":%u,\"route_mtu\":%u,\"counters\":{",
-			tc_mode_name(k->xns.mode), k->xns.nlinks, k->xns.mtu);
+			"\"uplinks\":%u,\"route_mtu\":%u,\"kept_at_stop\":%s,\"counters\":{",
+			tc_mode_name(k->xns.mode), k->xns.nlinks, k->xns.mtu,
+			xlat_keeps(&k->xns) ? "true" : "false");
 	else
-		fprintf(out, "data path: kernel (%s on lo egress and %u uplinks, route mtu %u; %s)\n"
+		fprintf(out, "data path: kernel (%s on lo egress and %u uplinks, route mtu %u%s; %s)\n"
 			"xlat counters:", tc_mode_name(k->xns.mode), k->xns.nlinks, k->xns.mtu,
-			probed.reason);
+			xlat_keeps(&k->xns) ? ", kept at stop (--pin)" : "", probed.reason);
 	for (i = 0; i < SOCK464_XC_MAX; i++) {
 		if (json)
 			fprintf(out, "%s\"%s\":%llu", i ? "," : "", names[i],
@@ -201,6 +197,14 @@ static void kernel_net_changed(struct netns_svc *ns, int ifindex)
 		xlat_links_changed(&k->xns);
 }
 
+/* With --pin, the daemon's own namespace keeps translating after it. */
+static bool kernel_keeps(const struct netns_svc *ns)
+{
+	const struct kernel_dp *k = ns->dp_priv;
+
+	return k && xlat_keeps(&k->xns);
+}
+
 static void kernel_settings_changed(struct netns_svc *ns)
 {
 	struct kernel_dp *k = ns->dp_priv;
@@ -219,4 +223,5 @@ const struct datapath_ops datapath_kernel = {
 	.after_batch = kernel_after_batch,
 	.net_changed = kernel_net_changed,
 	.settings_changed = kernel_settings_changed,
+	.keeps = kernel_keeps,
 };

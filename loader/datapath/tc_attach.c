@@ -100,8 +100,9 @@ static int tcx_query(int ifindex, enum tc_dir dir, __u32 *progs, __u32 *links, _
 }
 
 /*
- * Detach the tcx links on the hook whose program is named @prog_name,
- * except link @keep_link: a previous daemon's (pinned) links.  Count or -errno.
+ * Detach the tcx links on the hook whose program's name starts with
+ * @prog_name, except link @keep_link: a previous daemon's (pinned) links.
+ * Count or -errno.
  */
 static int tcx_sweep(int ifindex, enum tc_dir dir, const char *prog_name, __u32 keep_link)
 {
@@ -118,7 +119,8 @@ static int tcx_sweep(int ifindex, enum tc_dir dir, const char *prog_name, __u32 
 		fd = bpf_prog_get_fd_by_id(progs[i]);
 		if (fd < 0)
 			continue;
-		if (prog_info(fd, &id, name, sizeof(name)) || strcmp(name, prog_name)) {
+		if (prog_info(fd, &id, name, sizeof(name)) ||
+		    strncmp(name, prog_name, strlen(prog_name))) {
 			close(fd);
 			continue;
 		}
@@ -149,7 +151,8 @@ int tc_tcx_list(int ifindex, enum tc_dir dir, const char *prog_name, __u32 *out,
 		fd = bpf_prog_get_fd_by_id(progs[i]);
 		if (fd < 0)
 			continue;
-		if (!prog_info(fd, &id, name, sizeof(name)) && !strcmp(name, prog_name)) {
+		if (!prog_info(fd, &id, name, sizeof(name)) &&
+		    !strncmp(name, prog_name, strlen(prog_name))) {
 			if (out && count < max)
 				out[count] = links[i];
 			count++;
@@ -202,11 +205,11 @@ static int tcx_attach(struct tc_attachment *a, int prog_fd, const char *pin)
 		return err;
 	}
 	if (pin && *pin && bpf_obj_pin(fd, pin)) {
-		err = -errno;
-		log_err("pinning the tcx link of %s %s at %s failed: %s", ifname(a->ifindex, dev),
-			tc_dir_name(a->dir), pin, strerror(-err));
-		close(fd);
-		return err;
+		/* attached all the same, only not past this daemon */
+		log_warn("pinning the tcx link of %s %s at %s failed: %s (it ends with the "
+			 "daemon)", ifname(a->ifindex, dev), tc_dir_name(a->dir), pin,
+			 strerror(errno));
+		a->pin[0] = '\0';
 	}
 	a->link_fd = fd;
 	return 0;
@@ -270,7 +273,8 @@ int tc_attach(struct tc_attachment *a, enum tc_mode mode, int ifindex,
 
 static int tcx_detach(struct tc_attachment *a, bool keep)
 {
-	__u32 now = 0;
+	struct tcx_link_info info = { 0 };
+	__u32 len = sizeof(info), now = 0;
 	int err = 0;
 
 	if (!keep && tcx_link_on(a->link_fd, a->ifindex, a->dir, &now) && now == a->prog_id) {
@@ -278,6 +282,9 @@ static int tcx_detach(struct tc_attachment *a, bool keep)
 			err = -errno;
 		if (a->pin[0])
 			unlink(a->pin);
+	} else if (!keep && a->pin[0] && !bpf_obj_get_info_by_fd(a->link_fd, &info, &len) &&
+		   !info.ifindex && info.prog_id == a->prog_id) {
+		unlink(a->pin);		/* our link, defunct: its device is gone */
 	}
 	close(a->link_fd);
 	a->link_fd = -1;
@@ -299,4 +306,22 @@ int tc_detach(struct tc_attachment *a, bool keep)
 			strerror(-err));
 	a->mode = TC_MODE_NONE;
 	return err;
+}
+
+int tc_sweep(int ifindex, enum tc_dir dir, const char *prog_prefix)
+{
+	int a = tcx_sweep(ifindex, dir, prog_prefix, 0), b = tc_clsact_sweep(ifindex, dir, 0);
+
+	if (a < 0)
+		return a;
+	return b < 0 ? b : a + b;
+}
+
+bool tc_tcx_defunct(int fd)
+{
+	struct tcx_link_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == TCX_LINK_TYPE &&
+	       !info.ifindex;
 }

@@ -77,15 +77,25 @@ int tc_detach(struct tc_attachment *a, bool keep);
  */
 int tc_clsact_sweep(int ifindex, enum tc_dir dir, __u32 keep_handle);
 
+/*
+ * Remove every sock464 attachment from @dir of @ifindex: the tcx links whose
+ * program's name starts with @prog_prefix, and sock464's clsact filters
+ * (--purge).  The number removed, or -errno.
+ */
+int tc_sweep(int ifindex, enum tc_dir dir, const char *prog_prefix);
+
 /* sock464's filters on @dir of @ifindex into @out (at most @max); count or -errno. */
 int tc_clsact_list(int ifindex, enum tc_dir dir, struct tc_filter *out, int max);
 
 /*
- * The tcx links on @dir of @ifindex whose program is named @prog_name
+ * The tcx links on @dir of @ifindex whose program's name starts with @prog_name
  * (BPF_PROG_QUERY), their ids into @links (at most @max; NULL for none);
  * the count, or -errno.  For status and tests.
  */
 int tc_tcx_list(int ifindex, enum tc_dir dir, const char *prog_name, __u32 *links, int max);
+
+/* Is @fd a tcx link whose device is gone? */
+bool tc_tcx_defunct(int fd);
 
 /* Internal to tc_attach.c and tc_clsact.c. */
 int tc_clsact_add(int ifindex, enum tc_dir dir, int prog_fd, const char *name);

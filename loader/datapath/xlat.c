@@ -16,6 +16,7 @@
 #include "netns.h"
 #include "rfc7915.h"
 #include "xlat.h"
+#include "xlat_pin.h"
 #include "xlat_rt.h"
 #include "sock464.skel.h"
 #include "sock464_xlat.skel.h"
@@ -66,6 +67,8 @@ static struct sock464_xlat *load_copy(struct xlat *x, __u64 cookie,
 	if (!err && shared)
 		err = bpf_map__reuse_fd(skel->maps.xlat_bound,
 					bpf_map__fd(shared->maps.xlat_bound));
+	if (!err && !shared && x->pin_dir[0])
+		err = xlat_pin_maps(skel, x->pin_dir);
 	if (!err)
 		err = sock464_xlat__load(skel);
 	if (err) {
@@ -83,6 +86,9 @@ int xlat_load(struct xlat *x, struct hooks *h, bool verbose)
 	x->netns_map_fd = bpf_map__fd(h->skel->maps.sock464_netns);
 	x->sk_map_fd = bpf_map__fd(h->skel->maps.sock464_sk);
 	x->uplinks_map_fd = bpf_map__fd(h->skel->maps.sock464_uplink_ids);
+	x->pin_dir[0] = '\0';
+	if (h->pin_dir[0] && xlat_pin_dir(x->pin_dir, sizeof(x->pin_dir), h->pin_dir))
+		x->pin_dir[0] = '\0';	/* logged: nothing survives a restart */
 	x->skel = load_copy(x, 0, NULL);	/* the kernel can run it; the counters */
 	return x->skel ? 0 : -EOPNOTSUPP;
 }
@@ -195,10 +201,13 @@ static void attach_link(struct xlat_ns *n, int ifindex, const char *name)
 {
 	struct xlat_link *l = &n->links[n->nlinks];
 	int prog = bpf_program__fd(n->skel->progs.sock464_xlat_in);
+	char pin[sizeof(n->pin_dir) + 32];
 
-	tc_clsact_sweep(ifindex, TC_INGRESS, 0);	/* a killed daemon's */
+	/* a previous daemon's is taken over or replaced in place, a killed one's swept */
 	memset(l, 0, sizeof(*l));
-	if (tc_attach(&l->a, n->mode, ifindex, TC_INGRESS, prog, "xlat_in", NULL))
+	if (tc_attach(&l->a, n->mode, ifindex, TC_INGRESS, prog, "xlat_in",
+		      xlat_pin_link(pin, sizeof(pin), n->pin_dir, n->cookie, ifindex,
+				    TC_INGRESS)))
 		return;		/* logged */
 	l->ifindex = ifindex;
 	n->nlinks++;
@@ -239,6 +248,7 @@ static void sync_links(struct xlat_ns *n)
 /* Everything but the sysctls, in the namespace (entered by the caller). */
 static int start_here(struct xlat_ns *n)
 {
+	char pin[sizeof(n->pin_dir) + 32];
 	int err;
 
 	n->mtu = xlat_route_mtu(xlat_rt_uplink_mtu());
@@ -248,17 +258,19 @@ static int start_here(struct xlat_ns *n)
 	n->skel = load_copy(n->x, n->cookie, n->x->skel);
 	if (!n->skel)
 		return -EOPNOTSUPP;
-	tc_clsact_sweep(1, TC_EGRESS, 0);	/* a killed daemon's */
 	err = tc_attach(&n->lo, n->mode, 1, TC_EGRESS,
-			bpf_program__fd(n->skel->progs.sock464_xlat_out), "xlat_out", NULL);
+			bpf_program__fd(n->skel->progs.sock464_xlat_out), "xlat_out",
+			xlat_pin_link(pin, sizeof(pin), n->pin_dir, n->cookie, 1, TC_EGRESS));
 	if (err)
 		return err;	/* logged */
 	sync_links(n);
+	if (n->pin_dir[0])
+		xlat_pin_prune(n->pin_dir, n->cookie);	/* devices gone meanwhile */
 	return 0;
 }
 
 int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
-	       const char *state_path, enum tc_mode mode)
+	       const char *state_path, enum tc_mode mode, bool keep)
 {
 	int err;
 
@@ -269,12 +281,13 @@ int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
 	n->mode = mode;
 	if (state_path)
 		snprintf(n->state_path, sizeof(n->state_path), "%s", state_path);
+	if (keep)
+		snprintf(n->pin_dir, sizeof(n->pin_dir), "%s", x->pin_dir);
 	err = netns_enter(nsfd);
 	if (err) {
 		log_err("kernel path: entering the namespace failed: %s", strerror(-err));
 		return err;
 	}
-	xlat_rt_set(false, 0);	/* a killed daemon's rule and route */
 	err = save_sysctls(n);
 	if (!err)
 		err = set_sysctls();
@@ -282,8 +295,10 @@ int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
 		err = start_here(n);
 	n->running = true;
 	netns_leave(nsfd);
-	if (err)
+	if (err) {
+		n->pin_dir[0] = '\0';	/* a failed start leaves nothing */
 		xlat_stop(n);
+	}
 	else
 		log_info("kernel path: rules fwmark 0x%x pref %u and 0x%x pref %u, "
 			 "table %u via lo mtu %u, attached by %s", SOCK464_XLAT_MARK,
@@ -292,13 +307,34 @@ int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
 	return err;
 }
 
+bool xlat_keeps(const struct xlat_ns *n)
+{
+	return n->running && n->pin_dir[0];
+}
+
+/* --pin: what established flows need stays for the next daemon to adopt. */
+static void leave_running(struct xlat_ns *n)
+{
+	unsigned int k;
+
+	tc_detach(&n->lo, true);
+	for (k = 0; k < n->nlinks; k++)
+		tc_detach(&n->links[k].a, true);
+	log_info("kernel path: left running for the established flows and the next "
+		 "daemon (--pin): %s attachments (links pinned in %s), rules, table %u, "
+		 "sysctls (originals in %s); sock464-load --purge removes them",
+		 tc_mode_name(n->mode), n->pin_dir, SOCK464_XLAT_TABLE, n->state_path);
+}
+
 void xlat_stop(struct xlat_ns *n)
 {
 	unsigned int k;
 
 	if (!n->running)
 		return;
-	if (!netns_enter(n->nsfd)) {
+	if (n->pin_dir[0]) {
+		leave_running(n);
+	} else if (!netns_enter(n->nsfd)) {
 		/* clsact filters outlive us: removed in their namespace */
 		tc_detach(&n->lo, false);
 		for (k = 0; k < n->nlinks; k++)
@@ -347,4 +383,26 @@ int xlat_counters(struct xlat *x, __u64 out[SOCK464_XC_MAX])
 	}
 	free(v);
 	return 0;
+}
+
+void xlat_forget(const char *state_path)
+{
+	struct xlat_ns n = { 0 };
+	FILE *f = fopen(state_path, "re");
+	unsigned int i, got = 0;
+
+	xlat_rt_set(false, 0);
+	if (!f)
+		return;
+	for (i = 0; i < XLAT_NSYSCTL; i++)
+		got += fscanf(f, "%15s", n.saved[i]) == 1;
+	fclose(f);
+	if (got != XLAT_NSYSCTL) {
+		log_warn("%s: not the %d values sock464 writes: the sysctls and the file are "
+			 "left as they are", state_path, XLAT_NSYSCTL);
+		return;
+	}
+	snprintf(n.state_path, sizeof(n.state_path), "%s", state_path);
+	restore_sysctls(&n);
+	log_info("kernel path: the sysctls restored from %s", state_path);
 }

@@ -11,6 +11,11 @@
  *     filter, tc_attach.h): lo egress, and ingress on every other link,
  *     following link changes; sock464's stale clsact filters are swept at
  *     start.
+ * With --pin (the daemon's own namespace), a stop leaves all of it in place
+ * for the established flows, tcx links pinned in PIN/xlat (xlat_pin.h), and
+ * the next start adopts it without a gap: links taken over, filters
+ * replaced in place, rules added only where missing, the sysctls' original
+ * values kept in the state file.
  * The daemon keeps no per-connection state: the kernel's socket table is
  * the flow table.
  */
@@ -33,6 +38,7 @@ struct xlat {
 	int sk_map_fd;			/* the hooks' sock464_sk (bound uplinks) */
 	int uplinks_map_fd;		/* the hooks' sock464_uplink_ids */
 	struct sock464_xlat *skel;	/* the first copy: owns the counters */
+	char pin_dir[256];		/* PIN/xlat for its maps and links, or "" */
 };
 
 struct xlat_link {
@@ -48,6 +54,7 @@ struct xlat_ns {
 	bool running;
 	enum tc_mode mode;	/* how its programs are attached */
 	char state_path[256];	/* originals of the sysctls, for after a crash */
+	char pin_dir[256];	/* its tcx links pinned here, kept at stop; or "" */
 	char saved[XLAT_NSYSCTL][16];	/* their values before the daemon's */
 	unsigned int mtu;	/* of the IPv4 route */
 	struct tc_attachment lo;	/* lo egress */
@@ -56,7 +63,8 @@ struct xlat_ns {
 };
 
 /*
- * Load the translator, sharing the namespace map with the hooks.  0, or
+ * Load the translator, sharing the namespace map with the hooks; with the
+ * hooks' pin directory, its maps pinned (and reused) in PIN/xlat.  0, or
  * -errno (logged): the kernel cannot run the kernel path.
  */
 int xlat_load(struct xlat *x, struct hooks *h, bool verbose);
@@ -67,13 +75,27 @@ void xlat_destroy(struct xlat *x);
  * cookie is @cookie, with a copy of the programs of its own, attached
  * with @mode (TC_MODE_TCX or TC_MODE_CLSACT).
  * @state_path (or NULL) keeps the sysctls' old values across a crash.
- * Leftovers of a daemon that was killed are removed first.  0 or -errno
- * (logged, and nothing left behind).
+ * @keep (the daemon's own namespace with --pin): its tcx links are pinned
+ * in x->pin_dir, and xlat_stop() leaves everything running.  What a
+ * previous daemon left is adopted (taken over or replaced in place, no
+ * gap), a killed one's stale attachments removed.  0 or -errno (logged,
+ * and nothing left behind).
  */
 int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
-	       const char *state_path, enum tc_mode mode);
-/* Take it down: links, rule, route; the sysctls as they were. */
+	       const char *state_path, enum tc_mode mode, bool keep);
+/*
+ * Take it down: links, rule, route; the sysctls as they were.  Or, if it
+ * was started with @keep, leave all of that for the established flows and
+ * the next daemon (the state file stays).
+ */
 void xlat_stop(struct xlat_ns *n);
+/* Whether xlat_stop() will leave it running. */
+bool xlat_keeps(const struct xlat_ns *n);
+/*
+ * In the current namespace: remove sock464's rules and route, and restore
+ * the sysctls from @state_path (then removed) if it is there.  For --purge.
+ */
+void xlat_forget(const char *state_path);
 /* Links came or went: translate on every uplink there is now. */
 void xlat_links_changed(struct xlat_ns *n);
 /* The translator's counters, summed over the CPUs. */

@@ -89,22 +89,32 @@ static int route(int type, int flags, unsigned int mtu)
 	return rt_request(nlh);
 }
 
+/* A rule, unless the very same is there already (a previous daemon's). */
+static int rule_ensure(__u32 mark, __u32 pref)
+{
+	int err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, mark, pref);
+
+	return err == -EEXIST ? 0 : err;
+}
+
 int xlat_rt_set(bool add, unsigned int mtu)
 {
 	int err, i;
 
-	for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK, SOCK464_XLAT_PREF); i++)
-		;
-	for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK_CONN,
-				    SOCK464_XLAT_PREF_CONN); i++)
-		;
-	route(RTM_DELROUTE, 0, 0);
-	if (!add)
+	if (!add) {
+		for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK,
+					    SOCK464_XLAT_PREF); i++)
+			;
+		for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK_CONN,
+					    SOCK464_XLAT_PREF_CONN); i++)
+			;
+		route(RTM_DELROUTE, 0, 0);
 		return 0;
-	err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, SOCK464_XLAT_MARK, SOCK464_XLAT_PREF);
+	}
+	/* Added where missing, never removed first: established flows see no gap. */
+	err = rule_ensure(SOCK464_XLAT_MARK, SOCK464_XLAT_PREF);
 	if (!err)
-		err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, SOCK464_XLAT_MARK_CONN,
-			   SOCK464_XLAT_PREF_CONN);
+		err = rule_ensure(SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_PREF_CONN);
 	if (err) {
 		log_err("kernel path: adding the rules fwmark 0x%x/0x%x lookup %u failed: %s",
 			SOCK464_XLAT_MARK, SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_TABLE,

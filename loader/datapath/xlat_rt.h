@@ -13,8 +13,9 @@
 #include <stdbool.h>
 
 /*
- * @add: remove any old rule and route of sock464's, then add them with
- * route MTU @mtu; otherwise only remove them.  0 or -errno (logged).
+ * @add: add the rules where missing (a previous daemon's stay, so that
+ * established flows see no gap) and replace the route, with MTU @mtu;
+ * otherwise remove them.  0 or -errno (logged).
  */
 int xlat_rt_set(bool add, unsigned int mtu);
 /* The smallest MTU of the links that are up, lo aside (1500 if none). */

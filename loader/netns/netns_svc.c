@@ -175,6 +175,28 @@ static int policy_start(struct netns_svc *ns, const struct netns_svc_spec *spec)
 	return err;
 }
 
+/*
+ * Its entry goes, so that no new connection is sent to a closing data path;
+ * one that keeps translating established flows after the daemon (the
+ * kernel path with --pin) keeps the prefix for its TC programs, with
+ * SOCK464_NS_XLAT_ONLY and no relay, which the hooks refuse (ENETUNREACH).
+ */
+static void withdraw_entry(struct netns_svc *ns)
+{
+	struct sock464_netns kept = ns->entry;
+
+	if (!ns->env->dp->keeps || !ns->env->dp->keeps(ns)) {
+		hooks_del_netns(ns->env->hooks, ns->cookie);
+		return;
+	}
+	kept.tcp_port = 0;
+	kept.udp_port = 0;
+	kept.relay_ip4 = 0;
+	kept.flags = (kept.flags & SOCK464_NS_WKP_STRICT) | SOCK464_NS_XLAT_ONLY;
+	if (hooks_set_netns(ns->env->hooks, ns->cookie, &kept))
+		hooks_del_netns(ns->env->hooks, ns->cookie);
+}
+
 static void netns_svc_free(struct netns_svc *ns)
 {
 	struct hooks *h = ns->env->hooks;
@@ -185,7 +207,7 @@ static void netns_svc_free(struct netns_svc *ns)
 			*pp = ns->next;
 			break;
 		}
-	hooks_del_netns(h, ns->cookie);
+	withdraw_entry(ns);
 	/*
 	 * A container's namespace leaves no trace.  The daemon's own keeps its
 	 * rules and routes for programs others attached from the pins, so
@@ -289,7 +311,7 @@ void netns_svc_put(struct netns_svc *ns)
 void netns_svc_withdraw(struct netns_svc *ns)
 {
 	if (ns)
-		hooks_del_netns(ns->env->hooks, ns->cookie);
+		withdraw_entry(ns);
 }
 
 int netns_svc_settings_changed(struct netns_env *env)

@@ -78,7 +78,10 @@ int netns_svc_publish(struct netns_svc *ns);
 int netns_svc_settings_changed(struct netns_env *env);
 /* After each batch of events (loop.after_batch). */
 void netns_svc_after_batch(void *env);
-/* Remove the daemon's own entry: new connects are refused from now on. */
+/*
+ * Remove the daemon's own entry: new connects are refused from now on (the
+ * kernel path with --pin keeps it, SOCK464_NS_XLAT_ONLY, for its flows).
+ */
 void netns_svc_withdraw(struct netns_svc *ns);
 
 #endif

@@ -13,7 +13,8 @@
  *   tctool count MAP|prog:ID             the packets counted by the program whose
  *                                        map is pinned at MAP, or by program ID
  *                                        (an instance tc itself loaded)
- *   tctool list IF DIR                   sock464's clsact filters, tc_probe's tcx links
+ *   tctool list IF DIR [PROG]            sock464's clsact filters, the tcx links of
+ *                                        programs named PROG... (default tc_probe)
  *   tctool sweep IF DIR                  remove sock464's clsact filters
  *
  * Exit 0 on success, 1 on failure, 64 on bad usage.
@@ -38,7 +39,8 @@ static int usage(void)
 	fprintf(stderr, "usage: tctool probe [auto|tcx|clsact]\n"
 		"       tctool attach tcx|clsact IF ingress|egress [--pin P] [--map P] [--keep]\n"
 		"       tctool count MAP|prog:ID\n"
-		"       tctool list|sweep IF ingress|egress\n");
+		"       tctool list IF ingress|egress [PROG]\n"
+		"       tctool sweep IF ingress|egress\n");
 	return 64;
 }
 
@@ -183,7 +185,8 @@ static int cmd_list_sweep(int argc, char **argv)
 	enum tc_dir dir;
 	int ifindex, n, i;
 
-	if (argc != 4 || parse_hook(argv[2], argv[3], &ifindex, &dir))
+	if (argc < 4 || argc > 5 || (argc == 5 && strcmp(argv[1], "list")) ||
+	    parse_hook(argv[2], argv[3], &ifindex, &dir))
 		return usage();
 	if (!strcmp(argv[1], "sweep")) {
 		n = tc_clsact_sweep(ifindex, dir, 0);
@@ -199,7 +202,7 @@ static int cmd_list_sweep(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		printf("clsact pref %u handle %#x prog %u %s\n", f[i].prio, f[i].handle,
 		       f[i].prog_id, f[i].name);
-	n = tc_tcx_list(ifindex, dir, "tc_probe", links, 64);
+	n = tc_tcx_list(ifindex, dir, argc == 5 ? argv[4] : "tc_probe", links, 64);
 	printf("tcx %d\n", n < 0 ? 0 : n);
 	for (i = 0; i < n && i < 64; i++)
 		printf("tcx link %u\n", links[i]);
