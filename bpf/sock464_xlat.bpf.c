@@ -120,6 +120,8 @@ static __always_inline int route6(struct __sk_buff *skb, const __u8 dst6[16],
 	return rc == BPF_FIB_LKUP_RET_SUCCESS ? 0 : -1;
 }
 
+#include "xlat_route.h"	/* route6_cached(), which calls route6() */
+
 /*
  * bpf_skb_change_proto() leaves the Ethernet header as it was; lo's
  * receive path reads it again (eth_type_trans): the protocol, and a
@@ -177,6 +179,7 @@ static __always_inline int l4_out(struct __sk_buff *skb, const struct xlat_ip4 *
 
 static __always_inline int xlat_out(struct __sk_buff *skb)
 {
+	struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
 	struct bpf_fib_lookup fib;
 	struct sock464_netns *ns;
 	struct xlat_ip4 h4;
@@ -198,7 +201,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	rfc6052_synthesize(dst6, ns->pref64, ns->plen, h4.daddr);
-	if (route6(skb, dst6, h4.protocol, &fib)) {
+	if (route6_cached(skb, h4.daddr, dst6, h4.protocol, &fib)) {
 		count(SOCK464_XC_OUT_NO_ROUTE);
 		return TC_ACT_SHOT;
 	}
@@ -228,7 +231,8 @@ pass:
 		return TC_ACT_SHOT;
 	}
 	count(SOCK464_XC_OUT);
-	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
+	__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);	/* no second route lookup */
+	return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
 }
 
 /*
