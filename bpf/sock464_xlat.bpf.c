@@ -181,6 +181,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 {
 	struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
 	struct bpf_fib_lookup fib;
+	long rc;
 	struct sock464_netns *ns;
 	struct xlat_ip4 h4;
 	struct xlat_ip6 h6;
@@ -232,7 +233,9 @@ pass:
 	}
 	count(SOCK464_XC_OUT);
 	__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);	/* no second route lookup */
-	return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+	rc = bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+	/* Linux 5.10's helper takes (ifindex, flags) and refuses these: route it */
+	return rc == TC_ACT_REDIRECT ? rc : bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
 }
 
 /*
