@@ -5,13 +5,19 @@
  *   tcpbench server PORT        TCP sink on PORT, TCP request/reply on
  *                               PORT+1, UDP echo on PORT+2, UDP sink on
  *                               PORT+3 ([::], IPv4-mapped and IPv6 alike)
- *   tcpbench stream HOST PORT SECONDS   bulk send; prints Gbit/s
+ *   tcpbench stream HOST PORT SECONDS   bulk send; prints Gbit/s and bytes
  *   tcpbench rr HOST PORT SECONDS       connect, 64-byte request, 64-byte
  *                                       reply, close; prints connections/s
+ *                                       and connections
  *   tcpbench udprr HOST PORT SECONDS    64-byte datagram, 64-byte reply, on
- *                                       one connected socket; prints per second
+ *                                       one connected socket; prints requests
+ *                                       per second and requests
  *   tcpbench udpstream HOST PORT SECONDS 1400-byte datagrams; prints the
- *                                       Gbit/s the server received
+ *                                       Gbit/s the server received and bytes
+ *
+ * Each client prints one line, "RATE COUNT": the rate, and what it counts
+ * (bytes, connections, requests), by which bench/ divides the CPU time the
+ * run took.
  *
  * HOST is an IPv4 address (AF_INET socket) or an IPv6 one (AF_INET6,
  * ::ffff:a.b.c.d included), so one binary measures every path.
@@ -217,7 +223,7 @@ static int stream(const char *host, int port, double secs)
 		bytes += n;
 	} while (now() < end);
 	close(fd);
-	printf("%.3f\n", bytes * 8 / (now() - start) / 1e9);
+	printf("%.3f %llu\n", bytes * 8 / (now() - start) / 1e9, bytes);
 	return 0;
 }
 
@@ -244,7 +250,7 @@ static int rr(const char *host, int port, double secs)
 		close(fd);
 		count++;
 	} while (now() < end);
-	printf("%.0f\n", count / (now() - start));
+	printf("%.0f %llu\n", count / (now() - start), count);
 	return 0;
 }
 
@@ -277,7 +283,7 @@ static int udprr(const char *host, int port, double secs)
 			die("recv");
 		count++;
 	} while (now() < end);
-	printf("%.0f\n", count / (now() - start));
+	printf("%.0f %llu\n", count / (now() - start), count);
 	return 0;
 }
 
@@ -287,6 +293,7 @@ static int udpstream(const char *host, int port, double secs)
 	static char buf[1400];
 	char reply[32] = { 0 };
 	double start, elapsed;
+	unsigned long long got;
 
 	if (send(fd, "RESET", 5, 0) != 5)
 		die("send");
@@ -301,7 +308,8 @@ static int udpstream(const char *host, int port, double secs)
 	usleep(200000);		/* let the last datagrams arrive */
 	if (send(fd, "STAT", 4, 0) != 4 || recv(fd, reply, sizeof(reply) - 1, 0) <= 0)
 		die("no STAT reply");
-	printf("%.3f\n", strtoull(reply, NULL, 10) * 8 / elapsed / 1e9);
+	got = strtoull(reply, NULL, 10);
+	printf("%.3f %llu\n", got * 8 / elapsed / 1e9, got);
 	return 0;
 }
 

@@ -180,32 +180,17 @@ static __always_inline int route6_via(__u32 dev, const __u8 dst6[16],
 	return 1;
 }
 
-/* Out of the uplink: the route's next hop, or for @via the one route6_via() chose. */
-static __always_inline long send6(const struct bpf_fib_lookup *fib, int via)
-{
-	struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
-
-	if (!via)
-		return bpf_redirect_neigh(fib->ifindex, NULL, 0, 0);
-	__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
-	return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
-}
-
 /*
- * The IPv6 route and source for @dst6: 0 with @fib filled (ifindex,
- * ipv6_src), 1 for a socket bound to an uplink (route6_via()), or -1.  No MTU check (tot_len 0): a GSO packet is larger
- * than any MTU, and the IPv4 route's MTU already leaves room for IPv6.
+ * The IPv6 route and source for @dst6 as the kernel has it: 0 with @fib's
+ * ifindex, ipv6_src and ipv6_dst (the next hop) filled, or -1.  No MTU
+ * check (tot_len 0): a GSO packet is larger than any MTU, and the IPv4
+ * route's MTU already leaves room for IPv6.
  */
-static __always_inline int route6(struct __sk_buff *skb, const struct xlat_ip4 *h4,
-				  const __u8 dst6[16], struct bpf_fib_lookup *fib)
+static __always_inline int route6_fib(struct __sk_buff *skb, const __u8 dst6[16], __u8 proto,
+				      struct bpf_fib_lookup *fib)
 {
-	__u32 dev = bound_uplink(skb, h4);
-	__u8 proto = h4->protocol;
 	long rc;
 
-	__builtin_memset(fib, 0, sizeof(*fib));
-	if (dev)
-		return route6_via(dev, dst6, fib);
 	fib->family = AF_INET6;
 	fib->l4_protocol = proto;
 	fib->ifindex = skb->ifindex;
@@ -213,6 +198,36 @@ static __always_inline int route6(struct __sk_buff *skb, const struct xlat_ip4 *
 	rc = bpf_fib_lookup(skb, fib, sizeof(*fib),
 			    BPF_FIB_LOOKUP_SRC | BPF_FIB_LOOKUP_SKIP_NEIGH);
 	return rc == BPF_FIB_LKUP_RET_SUCCESS ? 0 : -1;
+}
+
+#include "xlat_route.h"	/* route6_cached(), which calls route6_fib() */
+
+/*
+ * The uplink, source and next hop for @dst6: those of the socket's bound
+ * uplink (route6_via()), else the kernel's route (route6_cached()).  0 with
+ * @fib filled, or -1.
+ */
+static __always_inline int route6(struct __sk_buff *skb, const struct xlat_ip4 *h4,
+				  const __u8 dst6[16], struct bpf_fib_lookup *fib)
+{
+	__u32 dev = bound_uplink(skb, h4);
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	if (dev)
+		return route6_via(dev, dst6, fib) < 0 ? -1 : 0;
+	return route6_cached(skb, h4->daddr, dst6, h4->protocol, fib);
+}
+
+/* Out of @fib's uplink to its next hop: no second route lookup. */
+static __always_inline long send6(const struct bpf_fib_lookup *fib)
+{
+	struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
+	long rc;
+
+	__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
+	rc = bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
+	/* Linux 5.10's helper takes (ifindex, flags) and refuses these: route it */
+	return rc == TC_ACT_REDIRECT ? rc : bpf_redirect_neigh(fib->ifindex, NULL, 0, 0);
 }
 
 /*
@@ -278,7 +293,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 	struct xlat_ip6 h6;
 	struct xlat_frag f;
 	__u8 dst6[16], src6[16];
-	int frag, via;
+	int frag;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) ||
 	    (skb->mark != SOCK464_XLAT_MARK && skb->mark != SOCK464_XLAT_MARK_CONN))
@@ -293,8 +308,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	rfc6052_synthesize(dst6, ns->pref64, ns->plen, h4.daddr);
-	via = route6(skb, &h4, dst6, &fib);
-	if (via < 0) {
+	if (route6(skb, &h4, dst6, &fib)) {
 		count(SOCK464_XC_OUT_NO_ROUTE);
 		return TC_ACT_SHOT;
 	}
@@ -324,7 +338,7 @@ pass:
 		return TC_ACT_SHOT;
 	}
 	count(SOCK464_XC_OUT);
-	return send6(&fib, via);
+	return send6(&fib);
 }
 
 /*

@@ -263,6 +263,31 @@ assert_ok in_cg python3 "$TCPCLIENT" --family 4 --timeout 5 --connect "$SERVER4"
 ip netns exec "$NS_C" nft delete table inet s464kfw
 t_pass
 
+# The translator keeps each destination's route and source 50 ms
+# (bpf/xlat_route.h): a new source on the route must reach the packets of a
+# flow that is already going; TAYGA gives each IPv6 source its own IPv4.
+t_begin "a new IPv6 source on the route reaches a going UDP flow (route cache: 50 ms)"
+NEW6=2001:db8:1::77
+# deprecated: the source only where the route names it
+ip -n "$NS_C" addr add "$NEW6/64" dev "$IF_C" nodad preferred_lft 0 || t_bail "address $NEW6"
+assert_ok in_cg python3 -c "
+import socket, subprocess, time
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.settimeout(5)
+c.connect(('$SERVER4', 7001))
+def seen(d):
+    c.send(d); return c.recv(2000).decode().split()[0]
+before = [seen(b'a') for _ in range(3)]
+subprocess.run(['ip', '-6', 'route', 'change', 'default', 'via', '$ROUTER6', 'dev', '$IF_C',
+                'src', '$NEW6'], check=True)
+time.sleep(0.3)
+after = seen(b'b')
+print('BEFORE', before[0], 'SAME', len(set(before)) == 1, 'AFTER', after)" &&
+	assert_match "$T_OUT" "SAME True" "one source while the route stays" &&
+	assert_not_contains "$T_OUT" "AFTER $(awk '{print $2}' <<<"$T_OUT")" "the new source"
+ip -n "$NS_C" -6 route change default via "$ROUTER6" dev "$IF_C"
+ip -n "$NS_C" addr del "$NEW6/64" dev "$IF_C"
+t_pass
+
 t_begin "SIGTERM: rule, route and sysctls as they were"
 stop_bg DAEMON
 assert_eq "$BEFORE" "$(ns_state)" "namespace state"
