@@ -566,9 +566,10 @@ static __always_inline __u8 inner_proto(struct __sk_buff *skb, const struct xlat
 static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock464_netns *ns,
 				       const struct xlat_ip6 *h6, __u32 s4)
 {
-	struct xlat_icmp e6, e4;
+	/* all set: the verifier rejects spills of what the compiler left undefined */
+	struct xlat_icmp e6, e4 = {};
 	struct xlat_ip6 i6, o6 = *h6;
-	struct xlat_ip4 i4, o4;
+	struct xlat_ip4 i4 = {}, o4 = {};
 	struct xlat_frag f = {};
 	__u32 x, fl, lo = bpf_htonl(SOCK464_XLAT_SRC_HOST);
 	__u16 ports[2], l4_old, l4_new;

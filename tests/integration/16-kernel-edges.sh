@@ -32,15 +32,20 @@ counter() { ctl status | grep -o "$1=[0-9]*" | head -n 1 | cut -d= -f2; }
 start_bg ECHO run_in_ns "$NS_S" python3 "$MANY" serve 9100 --timeout 900
 start_bg SINK run_in_ns "$NS_S" python3 "$TCPSERV" --port 9002 --timeout 900 sink
 start_bg SOURCE run_in_ns "$NS_S" python3 "$TCPSERV" --port 9003 --timeout 900 source 20000000
-start_bg UECHO run_in_ns "$NS_S" python3 -c '
-import socket
+# UDP echo on 0.0.0.0:7001, and on 198.51.100.11:7002 (its replies come
+# from that address, not the server's first one)
+UECHO_PY='
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 7001))
+s.bind((sys.argv[1], int(sys.argv[2])))
 while True:
     d, a = s.recvfrom(65535)
     s.sendto(d, a)'
+U4=${SERVER4%.*}.11
+start_bg UECHO run_in_ns "$NS_S" python3 -c "$UECHO_PY" 0.0.0.0 7001
+start_bg UECHO2 run_in_ns "$NS_S" python3 -c "$UECHO_PY" "$U4" 7002
 for p in 9100 9002 9003; do
-	wait_port "$NS_S" 0.0.0.0 "$p" || t_bail "server on port $p did not start"
+	wait_port "$NS_S" 0.0.0.0 "$p" 30 || t_bail "server on port $p did not start"
 done
 start_daemon || t_bail "daemon"
 
@@ -207,11 +212,16 @@ assert_ok in_cg timeout 120 python3 "$TCPCLIENT" --family 4 --timeout 100 \
 	(($(counter xlat_in_error) > ${E0:-0})) || t_fail "no Packet Too Big translated"
 t_pass
 
+# Another destination than the TCP case's, whose path MTU is still 1472:
+# the first datagram's first fragment meets the 1280 link, and the Packet
+# Too Big about that fragment must lower the IPv4 path MTU (the datagram
+# itself is lost, as natively: send() or recv() fails with EMSGSIZE, and
+# the application sends it again).
 t_begin "PMTU: a UDP datagram of 3000 bytes arrives whole across the 1280 link"
 assert_ok in_cg python3 -c "
 import os, socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
-s.connect(('$SERVER4', 7001)); p = os.urandom(3000)
+s.connect(('$U4', 7002)); p = os.urandom(3000)
 for n in range(1, 6):
     s.send(p)
     try:
@@ -221,5 +231,7 @@ for n in range(1, 6):
     print('WHOLE' if d == p else 'BROKEN', 'try', n); break
 else:
     print('LOST')" &&
-	assert_contains "$T_OUT" "WHOLE"
+	assert_contains "$T_OUT" "WHOLE try" &&
+	assert_ok run_in_ns "$NS_C" ip -4 route get "$U4" mark "$(printf '%d' 0x64640465)" &&
+	assert_contains "$T_OUT" "mtu 1252" "the IPv4 path MTU"
 t_pass
