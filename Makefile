@@ -75,7 +75,7 @@ all: $(BUILD)/sock464-load $(BUILD)/sock464ctl $(BUILD)/sock464-oci-hook
 $(BUILD):
 	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h include/xlat_refuse.h | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h include/xlat_refuse.h $(wildcard bpf/*.h) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

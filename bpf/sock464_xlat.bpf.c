@@ -18,7 +18,10 @@
  * the cookie of the namespace this copy of the programs serves: the daemon
  * loads one copy per namespace, since bpf_get_netns_cookie() in TC gives
  * the initial namespace's cookie for a packet without a socket (measured
- * on 6.18).  The header arithmetic is include/rfc7915.h.
+ * on 6.18).  The header arithmetic is include/rfc7915.h.  Parts of this
+ * file: xlat_collide.h (4-tuple collisions with native IPv6 sockets),
+ * xlat_split.h (large ICMP echoes as IPv6 fragments), xlat_icmp_err.h
+ * (ICMPv6 errors as ICMPv4).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -180,183 +183,8 @@ static __always_inline int l4_out(struct __sk_buff *skb, const struct xlat_ip4 *
 						       bpf_ntohs(h6->payload_len), tc, ntc), 0);
 }
 
-/*
- * 1 if a native IPv6 TCP socket of this namespace owns the tuple
- * @local6:@lport <-> @remote6:@rport: a connection in any state, its
- * request or time-wait form; a listener owns no tuple.
- */
-static __always_inline int native_tcp(struct __sk_buff *skb, const __u8 remote6[16],
-				      const __u8 local6[16], __u16 rport, __u16 lport)
-{
-	struct bpf_sock_tuple t = {};
-	struct bpf_sock *sk;
-	int found;
-
-	__builtin_memcpy(t.ipv6.saddr, remote6, 16);
-	__builtin_memcpy(t.ipv6.daddr, local6, 16);
-	t.ipv6.sport = rport;
-	t.ipv6.dport = lport;
-	sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
-	if (!sk)
-		return 0;
-	found = *(volatile __u32 *)&sk->state != BPF_TCP_LISTEN;
-	bpf_sk_release(sk);
-	return found;
-}
-
-/*
- * 1 if a native IPv6 UDP socket of this namespace connected to exactly
- * @remote6:@rport owns the tuple @local6:@lport <-> @remote6:@rport.
- */
-static __always_inline int native_udp(struct __sk_buff *skb, const __u8 remote6[16],
-				      const __u8 local6[16], __u16 rport, __u16 lport)
-{
-	struct bpf_sock_tuple t = {};
-	struct bpf_sock *sk;
-	__u32 peer[4];
-	int found;
-
-	__builtin_memcpy(t.ipv6.saddr, remote6, 16);
-	__builtin_memcpy(t.ipv6.daddr, local6, 16);
-	t.ipv6.sport = rport;
-	t.ipv6.dport = lport;
-	sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
-	if (!sk)
-		return 0;
-	__builtin_memcpy(peer, remote6, 16);
-	found = sk->family == AF_INET6 && sk->dst_port == rport &&
-		sk->dst_ip6[0] == peer[0] && sk->dst_ip6[1] == peer[1] &&
-		sk->dst_ip6[2] == peer[2] && sk->dst_ip6[3] == peer[3];
-	bpf_sk_release(sk);
-	return found;
-}
-
-/*
- * A translated SYN (@h4) whose IPv6 tuple a native socket owns is not
- * sent: lo gets the RST a closed port would send, connect() fails with
- * ECONNREFUSED at once (docs/architecture.md, "4-tuple collisions").
- */
-static __always_inline int refuse_syn(struct __sk_buff *skb, const struct xlat_ip4 *h4)
-{
-	struct {
-		struct xlat_ip4 ip;
-		struct xlat_tcp tcp;
-	} r;
-	struct xlat_tcp syn;
-
-	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, &syn, sizeof(syn)) ||
-	    xlat_tcp_refuse(h4, &syn, &r.ip, &r.tcp) ||
-	    bpf_skb_change_tail(skb, ETH_HLEN + sizeof(r), 0) ||
-	    set_eth_proto(skb, ETH_P_IP) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &r, sizeof(r), 0)) {
-		count(SOCK464_XC_OUT_DROP);
-		return TC_ACT_SHOT;
-	}
-	count(SOCK464_XC_OUT_COLLISION);
-	skb->mark = SOCK464_XLAT_MARK_CONN;
-	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
-}
-
-/*
- * 1 if the IPv6 form @src6 -> @dst6 of @h4 has a tuple a native socket
- * owns: checked for a TCP SYN (the rest of a connection follows it), and
- * for every UDP datagram (or its first fragment), which has no such start.
- */
-static __always_inline int collides(struct __sk_buff *skb, const struct xlat_ip4 *h4,
-				    const __u8 src6[16], const __u8 dst6[16])
-{
-	__u8 t[14];		/* the TCP header up to its flags; UDP's first 8 bytes */
-	__u16 sport, dport;
-
-	if (h4->protocol == XLAT_PROTO_UDP) {
-		if ((h4->frag_off & bpf_htons(XLAT_IP4_OFFSET)) ||
-		    bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, t, 4))
-			return 0;
-	} else if (h4->protocol != XLAT_PROTO_TCP || xlat_ip4_is_fragment(h4) ||
-		   bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, t, sizeof(t)) ||
-		   (t[13] & (XLAT_TCP_SYN | XLAT_TCP_ACK | XLAT_TCP_RST)) != XLAT_TCP_SYN) {
-		return 0;
-	}
-	__builtin_memcpy(&sport, &t[0], 2);
-	__builtin_memcpy(&dport, &t[2], 2);
-	if (h4->protocol == XLAT_PROTO_UDP)
-		return native_udp(skb, dst6, src6, dport, sport);
-	return native_tcp(skb, dst6, src6, dport, sport);
-}
-
-/* ICMP data in one IPv6 fragment of 1280 bytes, IPv6's minimum MTU: 1280 - 40 - 8. */
-#define FRAG6_DATA	1232
-
-/* Headers for the fragment of @len bytes at @off of a message split by split_out(). */
-static __always_inline int frag_hdrs(struct __sk_buff *skb, struct xlat_ip6 *h6,
-				     struct xlat_frag *f, __u32 off, __u32 len, int more)
-{
-	h6->payload_len = bpf_htons(XLAT_FRAG_HLEN + len);
-	f->off_m = bpf_htons(off | (more ? XLAT_FRAG_M : 0));
-	return bpf_skb_store_bytes(skb, ETH_HLEN, h6, sizeof(*h6), 0) ||
-	       bpf_skb_store_bytes(skb, L4_OFF, f, sizeof(*f), 0);
-}
-
-/*
- * An ICMPv6 message (@h6, checksum complete) too large for the uplink goes
- * as fragments of 1280 bytes, which every IPv6 path carries (RFC 7915
- * section 4).  A TC program cannot make packets: each fragment but the
- * last is a clone sent through lo egress again with SOCK464_XLAT_MARK_SPLIT,
- * where split_clone() cuts it to its length; the packet itself then loses
- * that fragment's data and is the next.  0, or -1.
- */
-static __always_inline int split_out(struct __sk_buff *skb, struct xlat_ip6 *h6)
-{
-	struct xlat_frag f = { .nexthdr = XLAT_PROTO_ICMP6 };
-	__u32 rem = bpf_ntohs(h6->payload_len), off = 0, i;
-
-	f.id = bpf_get_prandom_u32();
-	h6->nexthdr = XLAT_PROTO_FRAG;
-	if (bpf_skb_adjust_room(skb, XLAT_FRAG_HLEN, BPF_ADJ_ROOM_NET, 0))
-		return -1;
-	for (i = 0; i < 64 && rem > FRAG6_DATA; i++) {
-		if (frag_hdrs(skb, h6, &f, off, FRAG6_DATA, 1))
-			return -1;
-		skb->mark = SOCK464_XLAT_MARK_SPLIT;
-		if (bpf_clone_redirect(skb, LOOPBACK_IFINDEX, 0))
-			return -1;
-		/*
-		 * Remove what was sent, less its last 8 bytes, from after
-		 * the IPv6 header: the Fragment header goes there next.
-		 */
-		if (bpf_skb_adjust_room(skb, -FRAG6_DATA, BPF_ADJ_ROOM_NET, 0))
-			return -1;
-		off += FRAG6_DATA;
-		rem -= FRAG6_DATA;
-	}
-	return rem > FRAG6_DATA ? -1 : frag_hdrs(skb, h6, &f, off, rem, 0);
-}
-
-/* A clone from split_out(): cut to its fragment and sent. */
-static __always_inline int split_clone(struct __sk_buff *skb)
-{
-	struct bpf_fib_lookup fib;
-	struct xlat_ip6 h6;
-
-	if (skb->protocol != bpf_htons(ETH_P_IPV6) ||
-	    bpf_skb_load_bytes(skb, ETH_HLEN, &h6, sizeof(h6)) ||
-	    h6.nexthdr != XLAT_PROTO_FRAG ||
-	    bpf_skb_change_tail(skb, L4_OFF + bpf_ntohs(h6.payload_len), 0) ||
-	    route6(skb, h6.daddr, XLAT_PROTO_ICMP6, &fib)) {
-		count(SOCK464_XC_OUT_DROP);
-		return TC_ACT_SHOT;
-	}
-	count(SOCK464_XC_OUT);
-	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
-}
-
-/* 1 if the packet, now IPv6, is larger than device @ifindex takes. */
-static __always_inline int too_big(struct __sk_buff *skb, __u32 ifindex)
-{
-	__u32 mtu = 0;
-
-	return bpf_check_mtu(skb, ifindex, &mtu, 0, 0) == BPF_MTU_CHK_RET_FRAG_NEEDED;
-}
+#include "xlat_collide.h"
+#include "xlat_split.h"
 
 static __always_inline int xlat_out(struct __sk_buff *skb)
 {
@@ -423,8 +251,6 @@ pass:
 	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
 }
 
-#define OURS_SYN_SENT	2
-
 /*
  * 1 if the IPv4 form of a packet, @s4:@sport -> 127.0.0.1:@dport, is for
  * a socket on the kernel path: a TCP socket (or its request or time-wait
@@ -480,21 +306,6 @@ static __always_inline __u16 echo_in(struct __sk_buff *skb, __u32 s4, __u16 tc, 
 	return len ? *len : 0;
 }
 
-/*
- * 1 if a native IPv6 socket owns the tuple of @h6 (@ports as on the wire),
- * which a translated socket (@mine from ours()) has too: a UDP socket
- * connected to exactly that peer, or, while the translated one is still
- * connecting, any TCP socket but a listener.  Its packets stay IPv6.
- */
-static __always_inline int native_owner(struct __sk_buff *skb, const struct xlat_ip6 *h6,
-					const __u16 ports[2], int mine, __u8 proto)
-{
-	if (proto == XLAT_PROTO_TCP)
-		return mine == OURS_SYN_SENT &&
-		       native_tcp(skb, h6->saddr, h6->daddr, ports[0], ports[1]);
-	return native_udp(skb, h6->saddr, h6->daddr, ports[0], ports[1]);
-}
-
 /* The L4 header of an IPv6 packet (@h6) about to be IPv4 from @s4 to @d4. */
 static __always_inline int l4_in(struct __sk_buff *skb, const struct xlat_ip6 *h6,
 				 __u32 s4, __u32 d4, __u16 tc)
@@ -518,106 +329,7 @@ static __always_inline int l4_in(struct __sk_buff *skb, const struct xlat_ip6 *h
 #define ERR4_L4		(ETH_HLEN + XLAT_IP4_HLEN)
 #define ERR4_PORTS	(ERR4_L4 + 8 + XLAT_IP4_HLEN)
 
-/*
- * The old and new inner TCP/UDP checksum of an error (both 0 if not
- * there): protocol @proto, its header @fl bytes after the inner IPv6 one.
- */
-static __always_inline void inner_l4_check(struct __sk_buff *skb, const struct xlat_ip6 *i6,
-					   __u8 proto, __u32 fl, __u32 s4, __u32 d4,
-					   __u16 *old, __u16 *new)
-{
-	*old = *new = 0;
-	if (bpf_skb_load_bytes(skb, ERR6_PORTS + fl + l4_check_off(proto), old, 2))
-		return;
-	*new = *old;
-	if (proto == XLAT_PROTO_UDP && !*old)
-		return;		/* no checksum */
-	*new = xlat_csum_apply(*old, xlat_pseudo_diff_6to4(i6->saddr, i6->daddr, s4, d4));
-}
-
-/*
- * The packet in error, IPv6 header @i6 and, if it was a fragment, the
- * Fragment header @f: its protocol, or 0 if it is none of ours to read (a
- * fragment other than the first has no ports).  @fl: the Fragment
- * header's length, or 0.
- */
-static __always_inline __u8 inner_proto(struct __sk_buff *skb, const struct xlat_ip6 *i6,
-					struct xlat_frag *f, __u32 *fl)
-{
-	*fl = 0;
-	if (i6->nexthdr != XLAT_PROTO_FRAG)
-		return i6->nexthdr;
-	if (bpf_skb_load_bytes(skb, ERR6_PORTS, f, sizeof(*f)) || xlat_frag_offset(f))
-		return 0;
-	*fl = XLAT_FRAG_HLEN;
-	return f->nexthdr;
-}
-
-/*
- * An ICMPv6 error about a packet of a translated flow (its inner packet
- * is that flow's IPv6 form) becomes the ICMPv4 error with the inner packet
- * in its IPv4 form (RFC 7915 section 5.2): port unreachable gives UDP
- * ECONNREFUSED, host unreachable TCP EHOSTUNREACH, Packet Too Big lowers
- * the IPv4 path MTU.  The packet in error may be the first fragment of a
- * datagram (a Packet Too Big from a smaller link): its IPv6 and Fragment
- * headers become one IPv4 header of that fragment.  @s4: the error's IPv4
- * source (0: none, 192.0.0.8).
- */
-static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock464_netns *ns,
-				       const struct xlat_ip6 *h6, __u32 s4)
-{
-	/* all set: the verifier rejects spills of what the compiler left undefined */
-	struct xlat_icmp e6, e4 = {};
-	struct xlat_ip6 i6, o6 = *h6;
-	struct xlat_ip4 i4 = {}, o4 = {};
-	struct xlat_frag f = {};
-	__u32 x, fl, lo = bpf_htonl(SOCK464_XLAT_SRC_HOST);
-	__u16 ports[2], l4_old, l4_new;
-	__u8 err4[8 + XLAT_IP4_HLEN], proto;
-	int rc;
-
-	if (bpf_skb_load_bytes(skb, L4_OFF, &e6, sizeof(e6)) ||
-	    bpf_skb_load_bytes(skb, ERR6_INNER, &i6, sizeof(i6)))
-		return XLAT_NEXT;
-	proto = inner_proto(skb, &i6, &f, &fl);
-	if ((proto != XLAT_PROTO_TCP && proto != XLAT_PROTO_UDP) ||
-	    bpf_skb_load_bytes(skb, ERR6_PORTS + fl, ports, sizeof(ports)) ||
-	    !rfc6052_extract(i6.daddr, ns->pref64, ns->plen, &x) ||
-	    !ours(skb, proto, x, ports[1], ports[0])) {
-		count(SOCK464_XC_IN_NOT_OURS);
-		return XLAT_NEXT;
-	}
-	rc = fl ? xlat_hdr_6to4_frag(&i6, &f, &i4, lo, x) : xlat_hdr_6to4(&i6, &i4, lo, x);
-	if (xlat_icmp_err_6to4(&e6, &e4) || rc != XLAT_OK ||
-	    bpf_ntohs(h6->payload_len) < 8 + XLAT_IP6_HLEN + fl) {
-		count(SOCK464_XC_IN_DROP);
-		return TC_ACT_SHOT;
-	}
-	inner_l4_check(skb, &i6, proto, fl, lo, x, &l4_old, &l4_new);
-	e4.check = xlat_icmp_err_check(e6.check, h6->saddr, h6->daddr,
-				       bpf_ntohs(h6->payload_len), &e6, &i6, fl ? &f : NULL,
-				       &e4, &i4, l4_old, l4_new);
-	o6.payload_len = bpf_htons(bpf_ntohs(h6->payload_len) - XLAT_HLEN_DIFF - fl);
-	if (xlat_hdr_6to4(&o6, &o4, s4 ? s4 : bpf_htonl(XLAT_DUMMY_IP4_HOST), lo) != XLAT_OK) {
-		count(SOCK464_XC_IN_DROP);
-		return TC_ACT_SHOT;
-	}
-	__builtin_memcpy(err4, &e4, 8);
-	__builtin_memcpy(err4 + 8, &i4, XLAT_IP4_HLEN);
-	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
-	    bpf_skb_adjust_room(skb, -(XLAT_HLEN_DIFF + (__s32)fl), BPF_ADJ_ROOM_NET, 0) ||
-	    set_eth_proto(skb, ETH_P_IP) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &o4, sizeof(o4), 0) ||
-	    bpf_skb_store_bytes(skb, ERR4_L4, err4, sizeof(err4), 0) ||
-	    (l4_old != l4_new &&
-	     bpf_skb_store_bytes(skb, ERR4_PORTS + l4_check_off(proto), &l4_new, 2, 0))) {
-		count(SOCK464_XC_IN_DROP);
-		return TC_ACT_SHOT;
-	}
-	skb->mark = SOCK464_XLAT_MARK_CONN;
-	count(SOCK464_XC_IN_ERROR);
-	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
-}
+#include "xlat_icmp_err.h"
 
 /*
  * The last step in: the IPv6 header becomes @h4, and the packet goes to

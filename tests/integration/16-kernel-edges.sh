@@ -92,7 +92,7 @@ stop_bg MANYC
 # both the native socket's tuple and the IPv6 form of 127.0.0.1:P ->
 # server:9100.  The native process holds its connection and exchanges a
 # line whenever $T_TMP/go-N appears.
-P=$((41000 + $$ % 1000))
+P=$((20000 + $$ % 1000))	# outside the ephemeral ports (the 5,000 above are in time-wait)
 DST6=$(synth "$DEFAULT_PREFIX" "$SERVER4")
 NATIVE_PY='
 import os, socket, sys, time
