@@ -19,7 +19,7 @@ cg_create kedges
 start_daemon() {
 	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
 		--data-path kernel --tc-attach "${TC_ATTACH:-auto}" --pref64 "$DEFAULT_PREFIX" -v "$@"
-	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
+	wait_for 10 grep -q 'TCP relay on' "$DAEMON_LOG" || {
 		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
 		return 1
 	}
@@ -54,9 +54,9 @@ assert_ok in_cg ping -c 3 -i 0.2 -W 3 -s 1400 "$SERVER4" &&
 	assert_contains "$T_OUT" "3 received"
 t_pass
 
-# TAYGA drops every fragmented ICMP packet ("ICMP Fragmented" in its
-# parse_ip4(), and likewise on the IPv6 side), even natively: ping -6 -s 3000
-# through it gets nothing back.  The IPv6 stack of the router answers
+# TAYGA drops fragmented ICMPv4 ("ICMP Fragmented" in its parse_ip4()),
+# so even natively ping -6 -s 3000 through it gets nothing back (the
+# server's reply is fragmented).  The IPv6 stack of the router answers
 # instead: PREF64::198.51.100.99 is one of its own addresses, so the
 # request is reassembled and its ICMPv6 checksum verified by Linux, and the
 # reply comes back in IPv6 fragments.
