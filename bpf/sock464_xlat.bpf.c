@@ -18,7 +18,10 @@
  * the cookie of the namespace this copy of the programs serves: the daemon
  * loads one copy per namespace, since bpf_get_netns_cookie() in TC gives
  * the initial namespace's cookie for a packet without a socket (measured
- * on 6.18).  The header arithmetic is include/rfc7915.h.
+ * on 6.18).  The header arithmetic is include/rfc7915.h.  Parts of this
+ * file: xlat_collide.h (4-tuple collisions with native IPv6 sockets),
+ * xlat_split.h (large ICMP echoes as IPv6 fragments), xlat_icmp_err.h
+ * (ICMPv6 errors as ICMPv4).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -30,6 +33,7 @@
 #include "rfc6052.h"
 #include "rfc7915.h"
 #include "rfc7915_icmp.h"
+#include "xlat_refuse.h"
 
 #define AF_INET6	10
 #define ETH_HLEN	14
@@ -78,7 +82,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SOCK464_MAX_ECHO);
 	__type(key, struct sock464_echo_key);
-	__type(value, __u8);
+	__type(value, __u16);		/* the ICMP message's length */
 } xlat_echo SEC(".maps");	/* shared by every copy too */
 
 struct {
@@ -184,7 +188,10 @@ static __always_inline int route6_via(__u32 dev, const __u8 dst6[16],
  * The IPv6 route and source for @dst6 as the kernel has it: 0 with @fib's
  * ifindex, ipv6_src and ipv6_dst (the next hop) filled, or -1.  No MTU
  * check (tot_len 0): a GSO packet is larger than any MTU, and the IPv4
- * route's MTU already leaves room for IPv6.
+ * route's MTU already leaves room for IPv6.  Without it the helper still
+ * compares the packet itself with the device's MTU and says FRAG_NEEDED,
+ * its answer otherwise complete: only an ICMP message can be that large
+ * here, and split_out() sends it.
  */
 static __always_inline int route6_fib(struct __sk_buff *skb, const __u8 dst6[16], __u8 proto,
 				      struct bpf_fib_lookup *fib)
@@ -197,7 +204,7 @@ static __always_inline int route6_fib(struct __sk_buff *skb, const __u8 dst6[16]
 	__builtin_memcpy(fib->ipv6_dst, dst6, 16);
 	rc = bpf_fib_lookup(skb, fib, sizeof(*fib),
 			    BPF_FIB_LOOKUP_SRC | BPF_FIB_LOOKUP_SKIP_NEIGH);
-	return rc == BPF_FIB_LKUP_RET_SUCCESS ? 0 : -1;
+	return rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? 0 : -1;
 }
 
 #include "xlat_route.h"	/* route6_cached(), which calls route6_fib() */
@@ -246,17 +253,18 @@ static __always_inline int set_eth_proto(struct __sk_buff *skb, __u16 proto)
 
 #define L4_OFF (ETH_HLEN + XLAT_IP6_HLEN)	/* after the translation */
 
-/* An ICMP echo going out: 0 and its identifier filed, or -1 (not echo). */
-static __always_inline int echo_out(struct __sk_buff *skb, __u32 dst4)
+/* An ICMP echo going out: 0 and its identifier and length filed, or -1 (not echo). */
+static __always_inline int echo_out(struct __sk_buff *skb, const struct xlat_ip4 *h4)
 {
-	struct sock464_echo_key key = { .netns = netns_cookie, .ip4 = dst4 };
-	__u8 icmp[6], one = 1;
+	struct sock464_echo_key key = { .netns = netns_cookie, .ip4 = h4->daddr };
+	__u16 len = bpf_ntohs(h4->tot_len) - XLAT_IP4_HLEN;
+	__u8 icmp[6];
 
 	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, icmp, sizeof(icmp)) ||
 	    icmp[0] != XLAT_ICMP_ECHO)
 		return -1;
 	__builtin_memcpy(&key.id, &icmp[4], sizeof(key.id));
-	bpf_map_update_elem(&xlat_echo, &key, &one, BPF_ANY);
+	bpf_map_update_elem(&xlat_echo, &key, &len, BPF_ANY);
 	return 0;
 }
 
@@ -285,6 +293,9 @@ static __always_inline int l4_out(struct __sk_buff *skb, const struct xlat_ip4 *
 						       bpf_ntohs(h6->payload_len), tc, ntc), 0);
 }
 
+#include "xlat_collide.h"
+#include "xlat_split.h"
+
 static __always_inline int xlat_out(struct __sk_buff *skb)
 {
 	struct bpf_fib_lookup fib;
@@ -295,6 +306,8 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 	__u8 dst6[16], src6[16];
 	int frag;
 
+	if (skb->mark == SOCK464_XLAT_MARK_SPLIT)
+		return split_clone(skb);
 	if (skb->protocol != bpf_htons(ETH_P_IP) ||
 	    (skb->mark != SOCK464_XLAT_MARK && skb->mark != SOCK464_XLAT_MARK_CONN))
 		return XLAT_NEXT;
@@ -313,9 +326,15 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	__builtin_memcpy(src6, fib.ipv6_src, 16);
+	if (collides(skb, &h4, src6, dst6)) {
+		if (h4.protocol == XLAT_PROTO_TCP)
+			return refuse_syn(skb, &h4);
+		count(SOCK464_XC_OUT_COLLISION);
+		return TC_ACT_SHOT;
+	}
 	switch (xlat_hdr_4to6(&h4, &h6, src6, dst6)) {
 	case XLAT_OK:
-		if (h4.protocol == XLAT_PROTO_ICMP && echo_out(skb, h4.daddr))
+		if (h4.protocol == XLAT_PROTO_ICMP && echo_out(skb, &h4))
 			goto pass;
 		break;
 	case XLAT_PASS:
@@ -333,7 +352,8 @@ pass:
 	    set_eth_proto(skb, ETH_P_IPV6) ||
 	    bpf_skb_store_bytes(skb, ETH_HLEN, &h6, sizeof(h6), 0) ||
 	    (frag && bpf_skb_store_bytes(skb, L4_OFF, &f, sizeof(f), 0)) ||
-	    (!xlat_frag_offset(&f) && l4_out(skb, &h4, &h6, L4_OFF + (frag ? XLAT_FRAG_HLEN : 0)))) {
+	    (!xlat_frag_offset(&f) && l4_out(skb, &h4, &h6, L4_OFF + (frag ? XLAT_FRAG_HLEN : 0))) ||
+	    (h4.protocol == XLAT_PROTO_ICMP && too_big(skb, fib.ifindex) && split_out(skb, &h6))) {
 		count(SOCK464_XC_OUT_DROP);
 		return TC_ACT_SHOT;
 	}
@@ -344,8 +364,9 @@ pass:
 /*
  * 1 if the IPv4 form of a packet, @s4:@sport -> 127.0.0.1:@dport, is for
  * a socket on the kernel path: a TCP socket (or its request or time-wait
- * form) or a UDP socket on lo's 127.0.0.1 with that peer.  Only a
- * translated flow can have a non-loopback peer there.
+ * form) or a UDP socket on lo's 127.0.0.1 with that peer; OURS_SYN_SENT
+ * for a TCP socket still connecting.  Only a translated flow can have a
+ * non-loopback peer there.
  */
 static __always_inline int ours(struct __sk_buff *skb, __u8 proto, __u32 s4,
 				__u16 sport, __u16 dport)
@@ -365,6 +386,8 @@ static __always_inline int ours(struct __sk_buff *skb, __u8 proto, __u32 s4,
 			return 0;
 		/* one load at a fixed offset: no arithmetic on sock_common */
 		found = *(volatile __u32 *)&sk->src_ip4 == bpf_htonl(SOCK464_XLAT_SRC_HOST);
+		if (found && *(volatile __u32 *)&sk->state == BPF_TCP_SYN_SENT)
+			found = OURS_SYN_SENT;
 		bpf_sk_release(sk);
 		return found;
 	}
@@ -377,15 +400,20 @@ static __always_inline int ours(struct __sk_buff *skb, __u8 proto, __u32 s4,
 	return found;
 }
 
-/* 1 if an ICMPv6 message from @s4 (type and code @tc) answers an echo of ours. */
-static __always_inline int echo_in(struct __sk_buff *skb, __u32 s4, __u16 tc)
+/*
+ * An ICMPv6 message from @s4 (type and code @tc, header at @off) that
+ * answers an echo of ours: the echo's length; else 0.
+ */
+static __always_inline __u16 echo_in(struct __sk_buff *skb, __u32 s4, __u16 tc, __u32 off)
 {
 	struct sock464_echo_key key = { .netns = netns_cookie, .ip4 = s4 };
+	__u16 *len;
 
 	if (((__u8 *)&tc)[0] != XLAT_ICMP6_ECHO_REPLY ||
-	    bpf_skb_load_bytes(skb, L4_OFF + 4, &key.id, sizeof(key.id)))
+	    bpf_skb_load_bytes(skb, off + 4, &key.id, sizeof(key.id)))
 		return 0;
-	return bpf_map_lookup_elem(&xlat_echo, &key) != NULL;
+	len = bpf_map_lookup_elem(&xlat_echo, &key);
+	return len ? *len : 0;
 }
 
 /* The L4 header of an IPv6 packet (@h6) about to be IPv4 from @s4 to @d4. */
@@ -411,76 +439,7 @@ static __always_inline int l4_in(struct __sk_buff *skb, const struct xlat_ip6 *h
 #define ERR4_L4		(ETH_HLEN + XLAT_IP4_HLEN)
 #define ERR4_PORTS	(ERR4_L4 + 8 + XLAT_IP4_HLEN)
 
-/* The old and new inner TCP/UDP checksum of an error (both 0 if not there). */
-static __always_inline void inner_l4_check(struct __sk_buff *skb, const struct xlat_ip6 *i6,
-					   __u32 s4, __u32 d4, __u16 *old, __u16 *new)
-{
-	*old = *new = 0;
-	if (bpf_skb_load_bytes(skb, ERR6_PORTS + l4_check_off(i6->nexthdr), old, 2))
-		return;
-	*new = *old;
-	if (i6->nexthdr == XLAT_PROTO_UDP && !*old)
-		return;		/* no checksum */
-	*new = xlat_csum_apply(*old, xlat_pseudo_diff_6to4(i6->saddr, i6->daddr, s4, d4));
-}
-
-/*
- * An ICMPv6 error about a packet of a translated flow (its inner packet
- * is that flow's IPv6 form) becomes the ICMPv4 error with the inner packet
- * in its IPv4 form (RFC 7915 section 5.2): port unreachable gives UDP
- * ECONNREFUSED, host unreachable TCP EHOSTUNREACH, Packet Too Big lowers
- * the IPv4 path MTU.  @s4: the error's IPv4 source (0: none, 192.0.0.8).
- */
-static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock464_netns *ns,
-				       const struct xlat_ip6 *h6, __u32 s4)
-{
-	struct xlat_icmp e6, e4;
-	struct xlat_ip6 i6, o6 = *h6;
-	struct xlat_ip4 i4, o4;
-	__u32 x, lo = bpf_htonl(SOCK464_XLAT_SRC_HOST);
-	__u16 ports[2], l4_old, l4_new;
-	__u8 err4[8 + XLAT_IP4_HLEN];
-
-	if (bpf_skb_load_bytes(skb, L4_OFF, &e6, sizeof(e6)) ||
-	    bpf_skb_load_bytes(skb, ERR6_INNER, &i6, sizeof(i6)) ||
-	    bpf_skb_load_bytes(skb, ERR6_PORTS, ports, sizeof(ports)))
-		return XLAT_NEXT;
-	if ((i6.nexthdr != XLAT_PROTO_TCP && i6.nexthdr != XLAT_PROTO_UDP) ||
-	    !rfc6052_extract(i6.daddr, ns->pref64, ns->plen, &x) ||
-	    !ours(skb, i6.nexthdr, x, ports[1], ports[0])) {
-		count(SOCK464_XC_IN_NOT_OURS);
-		return XLAT_NEXT;
-	}
-	if (xlat_icmp_err_6to4(&e6, &e4) || xlat_hdr_6to4(&i6, &i4, lo, x) != XLAT_OK ||
-	    bpf_ntohs(h6->payload_len) < 8 + XLAT_IP6_HLEN) {
-		count(SOCK464_XC_IN_DROP);
-		return TC_ACT_SHOT;
-	}
-	inner_l4_check(skb, &i6, lo, x, &l4_old, &l4_new);
-	e4.check = xlat_icmp_err_check(e6.check, h6->saddr, h6->daddr,
-				       bpf_ntohs(h6->payload_len), &e6, &i6, &e4, &i4,
-				       l4_old, l4_new);
-	o6.payload_len = bpf_htons(bpf_ntohs(h6->payload_len) - XLAT_HLEN_DIFF);
-	if (xlat_hdr_6to4(&o6, &o4, s4 ? s4 : bpf_htonl(XLAT_DUMMY_IP4_HOST), lo) != XLAT_OK) {
-		count(SOCK464_XC_IN_DROP);
-		return TC_ACT_SHOT;
-	}
-	__builtin_memcpy(err4, &e4, 8);
-	__builtin_memcpy(err4 + 8, &i4, XLAT_IP4_HLEN);
-	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0) ||
-	    bpf_skb_adjust_room(skb, -XLAT_HLEN_DIFF, BPF_ADJ_ROOM_NET, 0) ||
-	    set_eth_proto(skb, ETH_P_IP) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &o4, sizeof(o4), 0) ||
-	    bpf_skb_store_bytes(skb, ERR4_L4, err4, sizeof(err4), 0) ||
-	    (l4_old != l4_new &&
-	     bpf_skb_store_bytes(skb, ERR4_PORTS + l4_check_off(i6.nexthdr), &l4_new, 2, 0))) {
-		count(SOCK464_XC_IN_DROP);
-		return TC_ACT_SHOT;
-	}
-	skb->mark = SOCK464_XLAT_MARK_CONN;
-	count(SOCK464_XC_IN_ERROR);
-	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);
-}
+#include "xlat_icmp_err.h"
 
 /*
  * The last step in: the IPv6 header becomes @h4, and the packet goes to
@@ -500,9 +459,32 @@ static __always_inline int deliver4(struct __sk_buff *skb, const struct xlat_ip4
 }
 
 /*
+ * The L4 header of a first fragment (after the Fragment header @f): the
+ * TCP/UDP checksum, or for an ICMPv6 echo reply of @len bytes in all, its
+ * type and its checksum, which loses the pseudo-header of that length.
+ */
+static __always_inline int frag_l4_in(struct __sk_buff *skb, const struct xlat_ip6 *h6,
+				      const struct xlat_frag *f, __u32 s4, __u32 d4,
+				      __u16 tc, __u16 len)
+{
+	__u32 off = L4_OFF + XLAT_FRAG_HLEN;
+	__u16 ntc = tc;
+
+	if (f->nexthdr != XLAT_PROTO_ICMP6)
+		return bpf_l4_csum_replace(skb, off + l4_check_off(f->nexthdr), 0,
+					   xlat_pseudo_diff_6to4(h6->saddr, h6->daddr, s4, d4),
+					   l4_csum_flags(f->nexthdr));
+	((__u8 *)&ntc)[0] = XLAT_ICMP_ECHO_REPLY;
+	return bpf_skb_store_bytes(skb, off, &ntc, 1, 0) ||
+	       bpf_l4_csum_replace(skb, off + 2, 0,
+				   xlat_icmp_diff_6to4(h6->saddr, h6->daddr, len, tc, ntc), 0);
+}
+
+/*
  * An IPv6 fragment of a translated flow becomes an IPv4 fragment (RFC 7915
  * section 5.1.1); lo's IPv4 reassembles them.  The first fragment finds the
- * flow's socket and files the identification for the others.
+ * flow's socket (an ICMP echo reply: its echo) and files the identification
+ * for the others.
  */
 static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 *h6, __u32 s4)
 {
@@ -510,27 +492,38 @@ static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 
 	__u32 d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST);
 	struct xlat_frag f;
 	struct xlat_ip4 h4;
-	__u16 ports[2];
+	__u16 ports[2], len = 0;
 	__u8 one = 1;
-	int first;
+	int first, mine;
 
 	if (bpf_skb_load_bytes(skb, L4_OFF, &f, sizeof(f)) ||
-	    (f.nexthdr != XLAT_PROTO_TCP && f.nexthdr != XLAT_PROTO_UDP))
+	    (f.nexthdr != XLAT_PROTO_TCP && f.nexthdr != XLAT_PROTO_UDP &&
+	     f.nexthdr != XLAT_PROTO_ICMP6))
 		return XLAT_NEXT;
 	key.id = f.id;
 	first = !xlat_frag_offset(&f);
 	if (first) {
-		if (bpf_skb_load_bytes(skb, L4_OFF + XLAT_FRAG_HLEN, ports, sizeof(ports)) ||
-		    !ours(skb, f.nexthdr, s4, ports[0], ports[1]))
+		if (bpf_skb_load_bytes(skb, L4_OFF + XLAT_FRAG_HLEN, ports, sizeof(ports)))
 			goto not_ours;
+		if (f.nexthdr == XLAT_PROTO_ICMP6) {
+			len = echo_in(skb, s4, ports[0], L4_OFF + XLAT_FRAG_HLEN);
+			if (!len)
+				goto not_ours;
+		} else {
+			mine = ours(skb, f.nexthdr, s4, ports[0], ports[1]);
+			if (!mine)
+				goto not_ours;
+			if (native_owner(skb, h6, ports, mine, f.nexthdr)) {
+				count(SOCK464_XC_IN_NATIVE);
+				return XLAT_NEXT;
+			}
+		}
 		bpf_map_update_elem(&xlat_frags, &key, &one, BPF_ANY);
 	} else if (!bpf_map_lookup_elem(&xlat_frags, &key)) {
 		goto not_ours;
 	}
 	if (xlat_hdr_6to4_frag(h6, &f, &h4, s4, d4) != XLAT_OK ||
-	    (first && bpf_l4_csum_replace(skb, L4_OFF + XLAT_FRAG_HLEN + l4_check_off(f.nexthdr),
-					  0, xlat_pseudo_diff_6to4(h6->saddr, h6->daddr, s4, d4),
-					  l4_csum_flags(f.nexthdr))) ||
+	    (first && frag_l4_in(skb, h6, &f, s4, d4, ports[0], len)) ||
 	    bpf_skb_adjust_room(skb, -XLAT_FRAG_HLEN, BPF_ADJ_ROOM_NET, 0)) {
 		count(SOCK464_XC_IN_DROP);
 		return TC_ACT_SHOT;
@@ -548,6 +541,7 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 	struct xlat_ip4 h4;
 	__u16 ports[2];
 	__u32 s4 = 0, d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST);
+	int mine;
 
 	if (skb->protocol != bpf_htons(ETH_P_IPV6))
 		return XLAT_NEXT;
@@ -572,10 +566,21 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		return XLAT_NEXT;
 	if (h6.nexthdr == XLAT_PROTO_ICMP6 && ((__u8 *)ports)[0] < 128)
 		return icmp_err_in(skb, ns, &h6, s4);
-	if (h6.nexthdr == XLAT_PROTO_ICMP6 ? !echo_in(skb, s4, ports[0]) :
-					     !ours(skb, h6.nexthdr, s4, ports[0], ports[1])) {
-		count(SOCK464_XC_IN_NOT_OURS);
-		return XLAT_NEXT;
+	if (h6.nexthdr == XLAT_PROTO_ICMP6) {
+		if (!echo_in(skb, s4, ports[0], L4_OFF)) {
+			count(SOCK464_XC_IN_NOT_OURS);
+			return XLAT_NEXT;
+		}
+	} else {
+		mine = ours(skb, h6.nexthdr, s4, ports[0], ports[1]);
+		if (!mine) {
+			count(SOCK464_XC_IN_NOT_OURS);
+			return XLAT_NEXT;
+		}
+		if (native_owner(skb, &h6, ports, mine, h6.nexthdr)) {
+			count(SOCK464_XC_IN_NATIVE);
+			return XLAT_NEXT;
+		}
 	}
 	if (xlat_hdr_6to4(&h6, &h4, s4, d4) != XLAT_OK || l4_in(skb, &h6, s4, d4, ports[0])) {
 		count(SOCK464_XC_IN_DROP);

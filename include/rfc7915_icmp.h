@@ -140,14 +140,17 @@ static __always_inline __u32 xlat_csum_sub_words(__u32 sum, const void *p, unsig
 /*
  * The ICMPv4 checksum of a translated error, from the ICMPv6 one: ICMPv6's
  * pseudo-header (@s6, @d6, length @len6) goes; the error header @e6 and the
- * inner IPv6 header @i6 give way to @e4 and @i4 (check fields as stored:
- * the ICMP ones are skipped, the inner IPv4 one counts); @l4_old and
- * @l4_new are the inner TCP/UDP checksum before and after (equal if none).
+ * inner IPv6 header @i6 (and its Fragment header @f6 when the packet in
+ * error was a fragment; else NULL) give way to @e4 and @i4 (check fields
+ * as stored: the ICMP ones are skipped, the inner IPv4 one counts);
+ * @l4_old and @l4_new are the inner TCP/UDP checksum before and after
+ * (equal if none).
  */
 static __always_inline __u16 xlat_icmp_err_check(__u16 check6, const __u8 s6[16],
 						 const __u8 d6[16], __u16 len6,
 						 const struct xlat_icmp *e6,
 						 const struct xlat_ip6 *i6,
+						 const struct xlat_frag *f6,
 						 const struct xlat_icmp *e4,
 						 const struct xlat_ip4 *i4,
 						 __u16 l4_old, __u16 l4_new)
@@ -162,6 +165,8 @@ static __always_inline __u16 xlat_icmp_err_check(__u16 check6, const __u8 s6[16]
 	sum += (__u16)~xlat_htons(len6) + (__u16)~xlat_htons(XLAT_PROTO_ICMP6);
 	sum = xlat_csum_sub_words(sum, &a, 4);
 	sum = xlat_csum_sub_words(sum, i6, XLAT_IP6_HLEN / 2);
+	if (f6)
+		sum = xlat_csum_sub_words(sum, f6, XLAT_FRAG_HLEN / 2);
 	sum = xlat_csum_words(sum, &b, 4);
 	sum = xlat_csum_words(sum, i4, XLAT_IP4_HLEN / 2);
 	sum += (__u16)~l4_old + l4_new;

@@ -163,6 +163,8 @@ struct sock464_netns {
  */
 #define SOCK464_XLAT_MARK	0x64640464U
 #define SOCK464_XLAT_TABLE	464U
+/* ICMP of marked sockets: a table whose route has lo's MTU (one rule earlier) */
+#define SOCK464_XLAT_TABLE_ICMP	465U
 #define SOCK464_XLAT_PREF	32900U	/* after main (32766) and default (32767) */
 /*
  * A socket connect4 decided to translate carries this mark instead, whose
@@ -172,6 +174,12 @@ struct sock464_netns {
  */
 #define SOCK464_XLAT_MARK_CONN	0x64640465U
 #define SOCK464_XLAT_PREF_CONN	32700U	/* before main */
+/*
+ * An ICMP message too large for the uplink goes out as IPv6 fragments:
+ * sock464_xlat_out() sends each but the last as a clone through lo egress
+ * again, carrying this mark, and cuts it there to its fragment.
+ */
+#define SOCK464_XLAT_MARK_SPLIT	0x64640466U
 #define SOCK464_XLAT_SRC_HOST	0x7f000001U	/* 127.0.0.1: the route's source */
 /* What getsockname() shows a translated socket (RFC 7335), host order. */
 #define SOCK464_XLAT_SHOWN_HOST	0xc0000002U	/* 192.0.0.2 */
@@ -200,7 +208,11 @@ struct sock464_netns {
 	/* from PREF64, but no translated socket: left as IPv6 */	\
 	X(IN_NOT_OURS, "xlat_in_not_ours")				\
 	/* ICMPv6 errors given to a socket as ICMPv4 */			\
-	X(IN_ERROR, "xlat_in_error")
+	X(IN_ERROR, "xlat_in_error")					\
+	/* a translated SYN refused: a native IPv6 socket owns its tuple */	\
+	X(OUT_COLLISION, "xlat_out_collision")				\
+	/* left to the native IPv6 socket that owns its tuple */	\
+	X(IN_NATIVE, "xlat_in_native")
 
 #define SOCK464_XC_ENUM(id, name) SOCK464_XC_##id,
 enum sock464_xlat_counter {
@@ -212,7 +224,9 @@ enum sock464_xlat_counter {
 /*
  * ICMP echo on the kernel path has no ports and no socket to look up: an
  * echo request going out files its identifier and destination here (LRU),
- * and only echo replies that match go back to IPv4.
+ * with the message's length as the value (the ICMPv6 checksum of a reply
+ * in fragments covers it, and only the first fragment's header is seen);
+ * only echo replies that match go back to IPv4.
  */
 #define SOCK464_MAX_ECHO	4096
 

@@ -45,7 +45,8 @@ fail:
 	return err;
 }
 
-static int rule(int type, int flags, __u32 mark, __u32 pref)
+/* The rule "fwmark @mark [ipproto @proto] lookup @table pref @pref". */
+static int rule(int type, int flags, __u32 mark, __u32 pref, __u8 proto, __u32 table)
 {
 	char buf[256];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -59,11 +60,14 @@ static int rule(int type, int flags, __u32 mark, __u32 pref)
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, pref);
 	mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
 	mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffU);
-	mnl_attr_put_u32(nlh, FRA_TABLE, SOCK464_XLAT_TABLE);
+	if (proto)
+		mnl_attr_put_u8(nlh, FRA_IP_PROTO, proto);
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
 	return rt_request(nlh);
 }
 
-static int route(int type, int flags, unsigned int mtu)
+/* "default dev lo src 127.0.0.1 [mtu @mtu] table @table" (@mtu 0: lo's). */
+static int route(int type, int flags, unsigned int mtu, __u32 table)
 {
 	char buf[256];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -78,55 +82,77 @@ static int route(int type, int flags, unsigned int mtu)
 	rt->rtm_protocol = RTPROT_STATIC;
 	rt->rtm_scope = RT_SCOPE_LINK;
 	rt->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_TABLE, SOCK464_XLAT_TABLE);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	if (type == RTM_NEWROUTE) {
 		mnl_attr_put_u32(nlh, RTA_OIF, 1);	/* lo */
 		mnl_attr_put_u32(nlh, RTA_PREFSRC, htonl(SOCK464_XLAT_SRC_HOST));
-		metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
-		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
-		mnl_attr_nest_end(nlh, metrics);
+		if (mtu) {
+			metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+			mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+			mnl_attr_nest_end(nlh, metrics);
+		}
 	}
 	return rt_request(nlh);
 }
 
+/*
+ * The rules: TCP and UDP of marked sockets to table 464 (route MTU @mtu);
+ * their ICMP, one preference earlier, to table 465 with lo's MTU, so that
+ * an ICMP message reaches lo egress whole (its ICMPv6 checksum needs the
+ * whole length) and sock464_xlat_out() fragments it as IPv6.
+ */
+static const struct xlat_rule {
+	__u32 mark, pref, table;
+	__u8 proto;
+} rules[] = {
+	{ SOCK464_XLAT_MARK, SOCK464_XLAT_PREF, SOCK464_XLAT_TABLE, 0 },
+	{ SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_PREF_CONN, SOCK464_XLAT_TABLE, 0 },
+	{ SOCK464_XLAT_MARK, SOCK464_XLAT_PREF - 1, SOCK464_XLAT_TABLE_ICMP, 1 },
+	{ SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_PREF_CONN - 1, SOCK464_XLAT_TABLE_ICMP, 1 },
+};
+
+#define N_RULES (sizeof(rules) / sizeof(rules[0]))
+
 /* A rule, unless the very same is there already (a previous daemon's). */
-static int rule_ensure(__u32 mark, __u32 pref)
+static int rule_ensure(const struct xlat_rule *r)
 {
-	int err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, mark, pref);
+	int err = rule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, r->mark, r->pref, r->proto,
+		       r->table);
 
 	return err == -EEXIST ? 0 : err;
 }
 
 int xlat_rt_set(bool add, unsigned int mtu)
 {
-	int err, i;
+	const struct xlat_rule *r;
+	int err = 0, i;
 
 	if (!add) {
-		for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK,
-					    SOCK464_XLAT_PREF); i++)
-			;
-		for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, SOCK464_XLAT_MARK_CONN,
-					    SOCK464_XLAT_PREF_CONN); i++)
-			;
-		route(RTM_DELROUTE, 0, 0);
+		for (r = rules; r < rules + N_RULES; r++)
+			for (i = 0; i < 16 && !rule(RTM_DELRULE, 0, r->mark, r->pref, r->proto,
+						    r->table); i++)
+				;
+		route(RTM_DELROUTE, 0, 0, SOCK464_XLAT_TABLE);
+		route(RTM_DELROUTE, 0, 0, SOCK464_XLAT_TABLE_ICMP);
 		return 0;
 	}
 	/* Added where missing, never removed first: established flows see no gap. */
-	err = rule_ensure(SOCK464_XLAT_MARK, SOCK464_XLAT_PREF);
-	if (!err)
-		err = rule_ensure(SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_PREF_CONN);
+	for (r = rules; !err && r < rules + N_RULES; r++)
+		err = rule_ensure(r);
 	if (err) {
-		log_err("kernel path: adding the rules fwmark 0x%x/0x%x lookup %u failed: %s",
-			SOCK464_XLAT_MARK, SOCK464_XLAT_MARK_CONN, SOCK464_XLAT_TABLE,
-			strerror(-err));
+		r--;
+		log_err("kernel path: adding the rule 'fwmark 0x%x%s lookup %u pref %u' failed: %s",
+			r->mark, r->proto ? " ipproto icmp" : "", r->table, r->pref, strerror(-err));
 		xlat_rt_set(false, 0);
 		return err;
 	}
-	err = route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, mtu);
+	err = route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, mtu, SOCK464_XLAT_TABLE);
+	if (!err)
+		err = route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, 0, SOCK464_XLAT_TABLE_ICMP);
 	if (err) {
-		log_err("kernel path: adding the route 'default dev lo src 127.0.0.1 "
-			"mtu %u table %u' failed: %s", mtu, SOCK464_XLAT_TABLE,
-			strerror(-err));
+		log_err("kernel path: adding the routes 'default dev lo src 127.0.0.1 "
+			"mtu %u table %u' and '... table %u' failed: %s", mtu, SOCK464_XLAT_TABLE,
+			SOCK464_XLAT_TABLE_ICMP, strerror(-err));
 		xlat_rt_set(false, 0);
 	}
 	return err;

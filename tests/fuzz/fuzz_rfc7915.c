@@ -4,7 +4,9 @@
  * two IPv6 addresses and an L4 segment.  Whatever xlat_hdr_4to6() accepts
  * must translate back with xlat_hdr_6to4() to the same fields, with a valid
  * IPv4 header checksum, and the incremental checksum updates must equal
- * the sums computed from scratch, both ways.  A broken promise aborts.
+ * the sums computed from scratch, both ways.  Whatever TCP segment
+ * xlat_tcp_refuse() (include/xlat_refuse.h) answers gets a RST+ACK back
+ * to its source with valid checksums.  A broken promise aborts.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
  *         tests/fuzz/fuzz_rfc7915.c -o /tmp/fuzz_rfc7915
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "rfc7915.h"
+#include "xlat_refuse.h"
 #include "../unit/csum_ref.h"
 
 #define check(cond)		\
@@ -26,6 +29,25 @@
 static int same(__u16 a, __u16 b)
 {
 	return (a == 0xffff ? 0 : a) == (b == 0xffff ? 0 : b);
+}
+
+/* The refusal of a SYN: back to its source, both checksums valid. */
+static void check_refuse(const struct xlat_ip4 *h4, const __u8 *l4, size_t len)
+{
+	struct xlat_tcp syn, rst;
+	struct xlat_ip4 o4;
+
+	if (len < sizeof(syn))
+		return;
+	memcpy(&syn, l4, sizeof(syn));
+	if (xlat_tcp_refuse(h4, &syn, &o4, &rst))
+		return;
+	check(xlat_tcp_is_syn(&syn) && h4->protocol == XLAT_PROTO_TCP);
+	check(o4.saddr == h4->daddr && o4.daddr == h4->saddr);
+	check(rst.source == syn.dest && rst.dest == syn.source);
+	check(rst.flags == (XLAT_TCP_RST | XLAT_TCP_ACK));
+	check(xlat_csum_fold(csum_ref_sum(0, &o4, XLAT_IP4_HLEN)) == 0xffff);
+	check(csum_ref4(o4.saddr, o4.daddr, XLAT_PROTO_TCP, &rst, sizeof(rst)) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -47,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size < sizeof(l4) ? size : sizeof(l4);
 	memcpy(l4, data, len);
 
+	check_refuse(&h4, l4, len);
 	if (xlat_hdr_4to6(&h4, &h6, s6, d6) != XLAT_OK)
 		return 0;
 	check(h6.ver_tc >> 4 == 6);

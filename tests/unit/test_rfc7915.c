@@ -209,6 +209,55 @@ static void test_icmp_echo(void **state)
 	assert_int_equal(inc == 0xffff ? 0 : inc, c4 == 0xffff ? 0 : c4);
 }
 
+/*
+ * An echo of 3000 and 8000 bytes in fragments: the checksum sits in the
+ * first fragment, and the delta to apply there depends only on the
+ * addresses, the type and the whole message's length (the echo map keeps
+ * it for replies; sock464_xlat_out() sees the whole request).  Applied to
+ * the first fragment's field alone, it makes the whole message right.
+ */
+static void test_icmp_echo_fragments(void **state)
+{
+	static __u8 msg[8008], m6[8008];
+	static const size_t sizes[] = { 3008, 8008 };
+	__u8 s6[16], d6[16];
+	__u16 c4, c6, tc4, tc6, inc;
+	size_t i, k, n;
+
+	(void)state;
+	v6("2001:db8:1::2", s6);
+	v6("2001:db8:64::c633:6463", d6);
+	for (k = 0; k < 2; k++) {
+		n = sizes[k];
+		for (i = 0; i < n; i++)
+			msg[i] = (__u8)(i * 7 + k);
+		msg[0] = 0;		/* an echo reply, IPv4 */
+		msg[1] = 0;
+		msg[2] = msg[3] = 0;
+		memcpy(m6, msg, n);
+		m6[0] = 129;
+		c6 = csum_ref6(s6, d6, 58, m6, n);
+		memcpy(&m6[2], &c6, 2);
+		memcpy(&tc6, m6, 2);
+		memcpy(&tc4, msg, 2);
+		/* 6 -> 4: only the first fragment's type and checksum change */
+		inc = xlat_csum_apply(c6, xlat_icmp_diff_6to4(s6, d6, (__u16)n, tc6, tc4));
+		memcpy(&msg[2], &inc, 2);
+		assert_int_equal(xlat_csum_fold(csum_ref_sum(0, msg, n)), 0xffff);
+		/* 4 -> 6 */
+		memcpy(&c4, &msg[2], 2);
+		inc = xlat_csum_apply(c4, xlat_icmp_diff_4to6(s6, d6, (__u16)n, tc4, tc6));
+		memcpy(&m6[2], &inc, 2);
+		m6[2] = m6[3] = 0;
+		c6 = csum_ref6(s6, d6, 58, m6, n);
+		assert_int_equal(inc == 0xffff ? 0 : inc, c6 == 0xffff ? 0 : c6);
+		/* the length matters: the delta for another length is wrong */
+		inc = xlat_csum_apply(c6, xlat_icmp_diff_6to4(s6, d6, (__u16)(n - 8), tc6, tc4));
+		memcpy(&msg[2], &inc, 2);
+		assert_int_not_equal(xlat_csum_fold(csum_ref_sum(0, msg, n)), 0xffff);
+	}
+}
+
 /* ICMPv6 errors: type and code mapping, MTU, the checksum of the result. */
 static void test_icmp_errors(void **state)
 {
@@ -268,7 +317,7 @@ static void test_icmp_errors(void **state)
 	l4_new = xlat_csum_apply(l4_old, xlat_pseudo_diff_6to4(i6.saddr, i6.daddr,
 							       v4("127.0.0.1"),
 							       v4("198.51.100.10")));
-	e4.check = xlat_icmp_err_check(e6.check, s6, d6, sizeof(m6), &e6, &i6, &e4, &i4,
+	e4.check = xlat_icmp_err_check(e6.check, s6, d6, sizeof(m6), &e6, &i6, NULL, &e4, &i4,
 				       l4_old, l4_new);
 	memcpy(m4, &e4, 8);
 	memcpy(m4 + 8, &i4, 20);
@@ -276,6 +325,58 @@ static void test_icmp_errors(void **state)
 	memcpy(m4 + 28 + 6, &l4_new, 2);
 	c4 = xlat_csum_fold(csum_ref_sum(0, m4, sizeof(m4)));
 	assert_int_equal(c4, 0xffff);	/* the whole message sums to -0 */
+}
+
+/*
+ * A Packet Too Big about the first fragment of a UDP datagram (a router's
+ * 1280 link): the inner IPv6 and Fragment headers become one IPv4 header
+ * of that fragment (MF, its length), and the ICMPv4 checksum is right.
+ */
+static void test_icmp_error_fragment(void **state)
+{
+	struct xlat_ip6 i6 = {
+		.ver_tc = 0x60, .payload_len = htons(1452), .nexthdr = 44, .hop_limit = 64,
+	};
+	struct xlat_frag f = { .nexthdr = 17, .off_m = htons(XLAT_FRAG_M), .id = htonl(0x1234) };
+	struct xlat_icmp e6 = { .type = 2, .w2 = htons(1280) }, e4;
+	struct xlat_ip4 i4 = {};
+	__u8 s6[16], d6[16], m6[8 + 40 + 8 + 8], m4[8 + 20 + 8];
+	__u32 lo = v4("127.0.0.1"), x = v4("198.51.100.11");
+	__u16 l4_old, l4_new;
+	unsigned int i;
+
+	(void)state;
+	v6("2001:db8:1::1", s6);			/* from the router */
+	v6("2001:db8:1::2", d6);
+	memcpy(i6.saddr, d6, 16);
+	v6("2001:db8:64::c633:640b", i6.daddr);
+	memset(m6, 0, sizeof(m6));
+	m6[0] = 2;
+	m6[6] = 0x05;					/* MTU 1280 */
+	memcpy(m6 + 8, &i6, 40);
+	memcpy(m6 + 48, &f, 8);
+	for (i = 0; i < 8; i++)
+		m6[56 + i] = (__u8)(i * 31 + 7);
+	e6.check = csum_ref6(s6, d6, 58, m6, sizeof(m6));
+	assert_int_equal(xlat_icmp_err_6to4(&e6, &e4), 0);
+	assert_int_equal(xlat_hdr_6to4_frag(&i6, &f, &i4, lo, x), XLAT_OK);
+	assert_int_equal(ntohs(i4.tot_len), 1452 - 8 + 20);
+	assert_int_equal(ntohs(i4.frag_off), XLAT_IP4_MF);
+	assert_int_equal(i4.id, htons(0x1234));
+	memcpy(&l4_old, m6 + 56 + 6, 2);
+	l4_new = xlat_csum_apply(l4_old, xlat_pseudo_diff_6to4(i6.saddr, i6.daddr, lo, x));
+	e4.check = xlat_icmp_err_check(e6.check, s6, d6, sizeof(m6), &e6, &i6, &f, &e4, &i4,
+				       l4_old, l4_new);
+	memcpy(m4, &e4, 8);
+	memcpy(m4 + 8, &i4, 20);
+	memcpy(m4 + 28, m6 + 56, 8);
+	memcpy(m4 + 28 + 6, &l4_new, 2);
+	assert_int_equal(xlat_csum_fold(csum_ref_sum(0, m4, sizeof(m4))), 0xffff);
+	/* without the Fragment header taken out, the sum is wrong */
+	e4.check = xlat_icmp_err_check(e6.check, s6, d6, sizeof(m6), &e6, &i6, NULL, &e4, &i4,
+				       l4_old, l4_new);
+	memcpy(m4, &e4, 8);
+	assert_int_not_equal(xlat_csum_fold(csum_ref_sum(0, m4, sizeof(m4))), 0xffff);
 }
 
 /* Room for the larger header and a Fragment header; IPv6's minimum. */
@@ -295,7 +396,9 @@ int main(void)
 		cmocka_unit_test(test_4to6),
 		cmocka_unit_test(test_6to4),
 		cmocka_unit_test(test_icmp_echo),
+		cmocka_unit_test(test_icmp_echo_fragments),
 		cmocka_unit_test(test_icmp_errors),
+		cmocka_unit_test(test_icmp_error_fragment),
 		cmocka_unit_test(test_route_mtu),
 	};
 
