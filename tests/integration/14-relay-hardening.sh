@@ -3,7 +3,10 @@
 # the served cgroups' sockets can use the UDP relay; a firewall rule by uid
 # blocks relayed traffic as it blocks native traffic; one cgroup flooding
 # new UDP destinations cannot starve another; limits are stated, and a
-# too small open-file limit is refused.
+# too small open-file limit is refused.  The relays are the subject, so
+# every daemon here takes --data-path relay whatever DATA_PATH says (with
+# the kernel path they carry only unconnected ::ffff: UDP), and tests/run
+# runs it once.
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
@@ -12,6 +15,7 @@ need_cmd tayga nft setpriv prlimit python3
 LOAD=$T_ROOT/build/sock464-load
 CTL=$T_ROOT/build/sock464ctl
 [[ -x $LOAD && -x $CTL ]] || t_bail "build first (make test-build)"
+t_log "the relays are this script's subject: its daemons take --data-path relay (DATA_PATH=$DATA_PATH ignored)"
 topo_up || t_bail "topology"
 cg_create app CG
 cg_create other CG_B
@@ -44,7 +48,7 @@ status() { "$CTL" --control "$T_TMP/control" status "$@"; }
 # udp_stat NAME: one figure of the UDP relay from the JSON status
 udp_stat() { status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["udp"][sys.argv[1]])' "$1"; }
 start_daemon() {
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --cgroup "$CG_B" \
+	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --data-path relay --cgroup "$CG" --cgroup "$CG_B" \
 		--control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" "$@"
 	wait_for 5 grep -q 'UDP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 	UDP_PORT=$(status | sed -n 's/^udp: port \([0-9]*\),.*/\1/p')
@@ -260,7 +264,7 @@ t_pass
 stop_pid "$DAEMON"
 
 t_begin "an open-file limit of 1024 with 100 UDP flows: 143 connections, said so"
-start_bg SMALL prlimit --nofile=1024:1024 nsenter --net="/run/netns/$NS_C" "$LOAD" \
+start_bg SMALL prlimit --nofile=1024:1024 nsenter --net="/run/netns/$NS_C" "$LOAD" --data-path relay \
 	--cgroup "$CG" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" --max-udp-flows 100
 wait_for 5 grep -q 'UDP relay on' "$SMALL_LOG" || t_fail "daemon: $(cat "$SMALL_LOG")"
 assert_contains "$(cat "$SMALL_LOG")" "limits: 143 relayed TCP connections, 100 UDP flows"
@@ -268,7 +272,7 @@ stop_pid "$SMALL"
 t_pass
 
 t_begin "prlimit --nofile=256: refused with an error naming the limit"
-expect_fail_rc 1 prlimit --nofile=256:256 timeout 5 nsenter --net="/run/netns/$NS_C" "$LOAD" \
+expect_fail_rc 1 prlimit --nofile=256:256 timeout 5 nsenter --net="/run/netns/$NS_C" "$LOAD" --data-path relay \
 	--cgroup "$CG" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" &&
 	assert_contains "$T_ERR" "the open-file limit (RLIMIT_NOFILE) is 256" &&
 	assert_contains "$T_ERR" "fewer than the 64 needed"

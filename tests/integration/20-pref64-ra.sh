@@ -69,7 +69,7 @@ printf 'pref64 %s 600\n' "$P0" >"$RA_CONF"
 ra_start --interval 600 || t_bail "RA sender"
 
 t_begin "start-up: the Router Solicitation brings the PREF64 within 2 s"
-start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
+start_bg DAEMON nsenter_net "$NS_C" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG" --control "$T_TMP/control" \
 	--no-dns64 -v
 if wait_for 2 using "$P0 ra"; then
 	# The sender sends unsolicited RAs only every 600 s: its one RA must
