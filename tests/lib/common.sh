@@ -552,11 +552,14 @@ dp_only() {
 }
 
 # dp_check_log LOG: the daemon whose log is LOG took $DP, as its log says
-# ("data path: kernel (...)" or "data path: relay ..."); a case of its own.
+# ("data path: kernel (tcx ...)" or "data path: relay; ..."), attached as
+# TC_ATTACH says (unless auto); a case of its own.
 dp_check_log() {
-	t_begin "the daemon's log names the data path ($DP${DATA_PATH:+, DATA_PATH=$DATA_PATH}${TC_ATTACH:+ TC_ATTACH=$TC_ATTACH})"
-	wait_for 5 grep -q "data path: $DP" "$1" ||
-		t_fail "no 'data path: $DP' in the log: $(grep -i 'data path' "$1" | tr '\n' ' ')"
+	local want="data path: $DP"
+	[[ $DP == kernel && $TC_ATTACH != auto ]] && want+=" ($TC_ATTACH "
+	t_begin "the daemon's log names the data path ($DP, DATA_PATH=$DATA_PATH TC_ATTACH=$TC_ATTACH)"
+	wait_for 5 grep -qF "$want" "$1" ||
+		t_fail "no '$want' in the log: $(grep -i 'data path' "$1" | tr '\n' ' ')"
 	t_pass
 }
 
