@@ -5,8 +5,8 @@
 # new UDP destinations cannot starve another; limits are stated, and a
 # too small open-file limit is refused.  The relays are the subject, so
 # every daemon here takes --data-path relay whatever DATA_PATH says (with
-# the kernel path they carry only unconnected ::ffff: UDP), and tests/run
-# runs it once.
+# the kernel path they carry only unconnected ::ffff: UDP), but for the
+# firewall rule by uid, checked on both data paths; tests/run runs it once.
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
@@ -49,7 +49,7 @@ status() { "$CTL" --control "$T_TMP/control" status "$@"; }
 udp_stat() { status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["udp"][sys.argv[1]])' "$1"; }
 start_daemon() {
 	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --data-path relay --cgroup "$CG" --cgroup "$CG_B" \
-		--control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" "$@"
+		--control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" "$@"	# a later --data-path wins
 	wait_for 5 grep -q 'UDP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 	UDP_PORT=$(status | sed -n 's/^udp: port \([0-9]*\),.*/\1/p')
 	[[ -n $UDP_PORT ]] || t_bail "no UDP relay port in the status"
@@ -134,6 +134,9 @@ wait_for 5 "[[ \$(grep -c '^GOT sent-' '$ECHO_LOG') == 20 ]]" ||
 t_pass
 
 # ------------------------------------------------------------- finding 2
+# A firewall rule by uid, on the relays, then on the kernel path (whose
+# IPv4 packets pass the output hook as the application's own, before lo
+# turns them into IPv6): it must block uid 65534 on both.
 ip netns exec "$NS_C" nft -f - <<'NFT' || t_bail "nft"
 table inet s464fw {
 	chain out {
@@ -155,23 +158,28 @@ expect_fail in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 6 --timeout 3 --no-pee
 	--connect "$SERVER6" 9007 whoami && assert_contains "$T_OUT" "ERR TIMEOUT"
 t_pass
 
-t_begin "the same rule blocks uid 65534 through the TCP relay"
-before=$(nft_hits tcp)
-expect_fail in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 3 \
-	--connect "$SERVER4" 9007 whoami
-# (wait_port's own connection came from the server's address)
-assert_not_contains "$(cat "$TCP7_LOG")" "peer=192.0.2." "the server saw a connection"
-(($(nft_hits tcp) > before)) || t_fail "the rule matched nothing through the relay"
-t_pass
+# firewall_cases PATH: the rule against the daemon now running on PATH.
+firewall_cases() {
+	local dp=$1 via=${1/relay/the TCP relay}
+	via=${via/kernel/the kernel path}
+	t_begin "the same rule blocks uid 65534 through ${via}"
+	before=$(nft_hits tcp)
+	# (through the NAT64, from its pool: wait_port's own came from the server's address)
+	seen=$(grep -c 'peer=192\.0\.2\.' "$TCP7_LOG")
+	expect_fail in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 3 \
+		--connect "$SERVER4" 9007 whoami
+	assert_eq "$seen" "$(grep -c 'peer=192\.0\.2\.' "$TCP7_LOG")" "connections the server saw"
+	(($(nft_hits tcp) > before)) || t_fail "the rule matched nothing through ${via}"
+	t_pass
 
-t_begin "through the TCP relay uid 65534 still reaches other ports, root that port"
-assert_ok in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 5 \
-	--connect "$SERVER4" 9008 whoami
-assert_ok in_cg python3 "$TCPCLIENT" --family 4 --timeout 5 --connect "$SERVER4" 9007 whoami
-t_pass
+	t_begin "through ${via} uid 65534 still reaches other ports, root that port"
+	assert_ok in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 5 \
+		--connect "$SERVER4" 9008 whoami
+	assert_ok in_cg python3 "$TCPCLIENT" --family 4 --timeout 5 --connect "$SERVER4" 9007 whoami
+	t_pass
 
-t_begin "nft 'meta skuid 65534 udp dport 7007 drop' blocks uid 65534 natively and relayed"
-assert_ok in_cg "${AS_NOBODY[@]}" -c '
+	t_begin "nft 'meta skuid 65534 udp dport 7007 drop' blocks uid 65534 natively and on the $dp path"
+	assert_ok in_cg "${AS_NOBODY[@]}" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)
 try:
@@ -179,16 +187,25 @@ try:
 except OSError as e:
     print("BLOCKED", e)
 ' "$SERVER6" && assert_contains "$T_OUT" "BLOCKED" "native"
-before=$(nft_hits udp)
-assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" 7007 2 &&
-	assert_eq "TIMEOUT" "$T_OUT" "relayed"
-(($(nft_hits udp) > before)) || t_fail "the rule matched nothing through the relay"
-(($(udp_stat send_failed) >= 1)) || t_fail "send_failed: $(udp_stat send_failed)"
-assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" 7008 3 &&
-	assert_eq "REPLY 7008 ask" "$T_OUT" "uid 65534, another port"
-assert_ok in_cg python3 -c "$UDP_ASK" "$SERVER4" 7007 3 &&
-	assert_eq "REPLY 7007 ask" "$T_OUT" "root, that port"
-t_pass
+	before=$(nft_hits udp)
+	assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" 7007 2
+	if [[ $dp == relay ]]; then	# the relay's send fails, the application waits
+		assert_eq "TIMEOUT" "$T_OUT" "relayed" &&
+			{ (($(udp_stat send_failed) >= 1)) || t_fail "send_failed: $(udp_stat send_failed)"; }
+	else	# the application's own send is dropped: EPERM, as natively over IPv4
+		assert_eq "ERR 1" "$T_OUT" "kernel path"
+	fi
+	(($(nft_hits udp) > before)) || t_fail "the rule matched nothing on the $dp path"
+	assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" 7008 3 &&
+		assert_eq "REPLY 7008 ask" "$T_OUT" "uid 65534, another port"
+	assert_ok in_cg python3 -c "$UDP_ASK" "$SERVER4" 7007 3 &&
+		assert_eq "REPLY 7007 ask" "$T_OUT" "root, that port"
+	t_pass
+}
+firewall_cases relay
+stop_pid "$DAEMON"
+start_daemon --udp-idle-timeout 30 --data-path kernel
+firewall_cases kernel
 ip netns exec "$NS_C" nft delete table inet s464fw
 
 # ------------------------------------------------------------- finding 4
