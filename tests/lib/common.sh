@@ -522,16 +522,16 @@ nsenter_net() {
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
-# The data path of the daemons the suites start (tests/run runs the suites
-# that start one twice: the default, then DATA_PATH=relay):
+# The data path of the daemons the suites start (tests/run runs the main
+# suites twice: the default, then DATA_PATH=relay):
 #   DATA_PATH=auto|kernel|relay   default auto: no --data-path, the daemon's
 #                                 own default (the kernel path wherever the
 #                                 kernel can run it, as here)
 #   TC_ATTACH=auto|tcx|clsact     default auto: no --tc-attach (tcx on 6.6+)
 # A suite passes "${DP_ARGS[@]}" to every sock464-load it starts, and
 # branches on $DP (relay or kernel: the path those daemons take) where the
-# two paths differ: `dp_only PATH REASON` in a case, `dp_check_log LOG`
-# once a daemon is up.  `DATA_PATH=relay tests/run 10-tcp.sh`.
+# two paths differ; `dp_check_log LOG` once a daemon is up.
+# `DATA_PATH=relay tests/run 10-tcp.sh`.
 DATA_PATH=${DATA_PATH:-auto}
 TC_ATTACH=${TC_ATTACH:-auto}
 DP_ARGS=()
@@ -540,16 +540,6 @@ DP_ARGS=()
 DP=kernel
 [[ $DATA_PATH == relay ]] && DP=relay
 export DATA_PATH TC_ATTACH DP
-
-# dp_only PATH REASON: in an open case that checks what only data path PATH
-# does: returns 0 on that path; on the other, closes the case as skipped
-# with REASON printed ("ok - NAME # SKIP relay path only: REASON") and
-# returns 1, so `if dp_only relay "..."; then ...; fi; t_pass`.
-dp_only() {
-	[[ $DP == "$1" ]] && return 0
-	t_skip "$1 path only: $2"
-	return 1
-}
 
 # dp_check_log LOG: the daemon whose log is LOG took $DP, as its log says
 # ("data path: kernel (tcx ...)" or "data path: relay; ..."), attached as
