@@ -204,7 +204,7 @@ except OSError as e:
 }
 firewall_cases relay
 stop_pid "$DAEMON"
-start_daemon --udp-idle-timeout 30 --data-path kernel
+start_daemon --udp-idle-timeout 30 --data-path kernel --tc-attach "$TC_ATTACH"
 firewall_cases kernel
 ip netns exec "$NS_C" nft delete table inet s464fw
 
