@@ -4,7 +4,9 @@
 #   client namespace (IPv6 only) --- router (TAYGA NAT64) --- server (IPv4 only)
 #
 # An IPv4-literal client (curl, then a Python AF_INET program) fails on the
-# IPv6-only client, then works once sock464-load serves its cgroup.
+# IPv6-only client, then works once sock464-load serves its cgroup: on the
+# kernel data path (the default where the kernel runs it: translated per
+# packet, no relay), or `DATA_PATH=relay make demo` for the relays.
 # Run as root after `make` (or just `make demo`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +24,7 @@ in_client() {
 	local where=$1 rc
 	shift
 	local shown="$*"
-	[[ $1 == python3 ]] && shown="python3 -c '<an AF_INET client: connect, GET /, getpeername>'"
+	[[ $1 == python3 ]] && shown="python3 -c '<an AF_INET client: connect, GET /, getsockname, getpeername>'"
 	printf '$ %s    \033[2m(%s)\033[0m\n' "$shown" \
 		"$([[ $where == cgroup ]] && echo "in the served cgroup" || echo "outside the cgroup")"
 	if [[ $where == cgroup ]]; then
@@ -53,14 +55,15 @@ s.settimeout(5)
 s.connect(("'"$SERVER4"'", 80))
 s.sendall(b"GET / HTTP/1.0\r\n\r\n")
 reply = b"".join(iter(lambda: s.recv(4096), b""))
-print("AF_INET socket; getpeername() =", s.getpeername(), ";", reply.split(b"\r\n\r\n")[1].decode().strip())'
+print("AF_INET socket; getsockname() =", s.getsockname()[0], "getpeername() =", s.getpeername(), ";", reply.split(b"\r\n\r\n")[1].decode().strip())'
 
 say "Without sock464: IPv4 literals fail on the IPv6-only client"
 in_client cgroup curl -sS --max-time 5 "http://$SERVER4/"
 in_client cgroup python3 -c "$PY"
 
-say "Starting: sock464-load --cgroup $CG --pref64 $DEFAULT_PREFIX"
-start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX"
+say "Starting: sock464-load ${DP_ARGS[*]}${DP_ARGS[*]:+ }--cgroup $CG --pref64 $DEFAULT_PREFIX"
+start_bg DAEMON nsenter_net "$NS_C" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG" --control "$T_TMP/control" \
+	--pref64 "$DEFAULT_PREFIX"
 wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || { cat "$DAEMON_LOG"; exit 1; }
 sed 's/^/  sock464-load: /' "$DAEMON_LOG"
 
@@ -71,7 +74,11 @@ in_client cgroup python3 -c "$PY"
 say "A process outside the cgroup is untouched"
 in_client outside curl -sS --max-time 5 "http://$SERVER4/"
 
+say "sock464ctl status: the data path of the namespace, and its counters"
+"$T_ROOT/build/sock464ctl" --control "$T_TMP/control" status |
+	grep -E '^(data path|xlat counters|counters):' | sed 's/^/  /'
+
 say "Stopping sock464-load (SIGTERM): hooks detached, counters"
 stop_pid "$DAEMON"
-grep -E '^(counters|relay|udp):' "$DAEMON_LOG" | sed 's/^/  sock464-load: /'
+grep -E '^(counters|relay|udp|xlat counters):' "$DAEMON_LOG" | sed 's/^/  sock464-load: /'
 say "Cleaning up (namespaces, TAYGA, cgroup)"

@@ -54,10 +54,14 @@ struct datapath_ops {
 	bool (*keeps)(const struct netns_svc *ns);
 };
 
-/* Every data path, the preferred first: "auto" takes the first usable. */
+/*
+ * Every data path, the preferred first: "auto" takes the first usable, so
+ * the kernel path wherever this kernel can run it (kernel_usable(): the
+ * probes in probe.c), the relay otherwise.
+ */
 #define DATAPATHS(X) \
-	X(relay) \
-	X(kernel)
+	X(kernel) \
+	X(relay)
 
 #define DATAPATH_DECLARE(n) extern const struct datapath_ops datapath_##n;
 DATAPATHS(DATAPATH_DECLARE)

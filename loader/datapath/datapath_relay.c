@@ -70,7 +70,9 @@ static void relay_describe(const struct netns_svc *ns, char *buf, size_t len)
 {
 	const struct relays *r = ns->dp_priv;
 
-	snprintf(buf, len, "TCP relay on 127.46.0.1:%u, UDP relay on 127.46.0.0/16 port %u",
+	/* The kernel path's fallback relays are described by kernel_describe(). */
+	snprintf(buf, len, "%sTCP relay on 127.46.0.1:%u, UDP relay on 127.46.0.0/16 port %u",
+		 ns->env->dp == &datapath_relay ? "data path: relay; " : "",
 		 ntohs(r->tcp.port), ntohs(r->udp.port));
 }
 
@@ -115,6 +117,8 @@ static void relay_status(const struct netns_svc *ns, FILE *out, bool json)
 	figures_write(out, json, "relay", head, tcp, sizeof(tcp) / sizeof(tcp[0]));
 	snprintf(head, sizeof(head), "port %u", ntohs(r->udp.port));
 	figures_write(out, json, "udp", head, udp, sizeof(udp) / sizeof(udp[0]));
+	if (ns->env->dp == &datapath_relay)	/* not the kernel path's fallback */
+		fputs(json ? ",\"data_path\":{\"kind\":\"relay\"}" : "data path: relay\n", out);
 }
 
 static void relay_after_batch(struct netns_svc *ns)

@@ -17,7 +17,8 @@ DLOG=$T_TMP/daemon.log
 
 # start_daemon [ARGS...]: sock464-load in the client namespace serving $CG.
 start_daemon() {
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" -v "$@"
+	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG" \
+		--control "$T_TMP/control" -v "$@"
 	DLOG=$DAEMON_LOG
 	wait_for 5 grep -q 'TCP relay on' "$DLOG" || {
 		t_log "daemon did not start: $(cat "$DLOG")"
@@ -48,6 +49,7 @@ for p in 80 9001 9002 9003 9004 9005 9006; do
 done
 
 start_daemon --pref64 "$DEFAULT_PREFIX" || t_bail "daemon"
+dp_check_log "$DLOG"
 
 # ------------------------------------------------------------- clients
 t_begin "curl to an IPv4 literal"
@@ -134,15 +136,19 @@ assert_ok in_cg python3 "$TCPCLIENT" --family 4 --connect "$SERVER4" 9004 halfcl
 t_pass
 
 t_begin "half-close while the IPv6 connect is still in progress"
-# Drop the relay's first SYN to port 9004 (the quota lets the retransmitted
-# one through, a second later): the application's FIN, with no data before
-# it, arrives while the IPv6 socket is still connecting, and must wait for
-# the connection rather than abort it (shutdown() of a connecting socket).
+# Drop the first IPv6 SYN to port 9004 in the router (the quota lets the
+# retransmitted one through, a second later).  Relay: the application's FIN,
+# with no data before it, arrives while the relay's IPv6 socket is still
+# connecting, and must wait for the connection rather than abort it
+# (shutdown() of a connecting socket).  Kernel path: the application's own
+# SYN is the one dropped (its IPv6 form never passes the client's output
+# hook, so the router's forward hook is where to drop it), and its connect
+# completes with the retransmission.
 SYN6=$(python3 "$RFC6052" synth "$DEFAULT_PREFIX" "$SERVER4")
-ip netns exec "$NS_C" nft -f - <<NFT
+ip netns exec "$NS_R" nft -f - <<NFT || t_fail "nft rule not added"
 table inet s464slow {
-	chain out {
-		type filter hook output priority 0;
+	chain slow {
+		type filter hook forward priority 0;
 		ip6 daddr $SYN6 tcp dport 9004 tcp flags & (syn | ack) == syn quota until 100 bytes drop
 	}
 }
@@ -150,7 +156,7 @@ NFT
 t0=$(_t_now_us)
 assert_ok in_cg python3 "$TCPCLIENT" --family 4 --connect "$SERVER4" 9004 halfclose 0 &&
 	{ (($(_t_now_us) - t0 >= 800000)) || t_fail "done in under 0.8 s: the first SYN was not dropped"; }
-ip netns exec "$NS_C" nft delete table inet s464slow
+ip netns exec "$NS_R" nft delete table inet s464slow
 t_pass
 
 t_begin "server reset reaches the application as a reset"
@@ -184,10 +190,18 @@ wait_for 10 "! kill -0 $RSTSEEN 2>/dev/null"
 assert_contains "$(cat "$RSTSEEN_LOG")" "RESET"
 t_pass
 
-t_begin "upstream refuses: the application sees a reset within 2 s"
-start=$SECONDS
-assert_ok in_cg python3 "$TCPCLIENT" --family 4 --timeout 10 --connect "$SERVER4" 9999 rst &&
-	assert_contains "$T_OUT" "RESET"
+if [[ $DP == relay ]]; then
+	t_begin "upstream refuses: the application sees a reset within 2 s"
+	start=$SECONDS	# connect() succeeded already, to the relay
+	assert_ok in_cg python3 "$TCPCLIENT" --family 4 --timeout 10 --connect "$SERVER4" 9999 rst &&
+		assert_contains "$T_OUT" "RESET"
+else
+	t_begin "upstream refuses: connect() fails with ECONNREFUSED within 2 s"
+	start=$SECONDS	# one connection end to end: the RST answers the SYN
+	expect_fail_rc 2 in_cg python3 "$TCPCLIENT" --family 4 --timeout 10 \
+		--connect "$SERVER4" 9999 connect &&
+		assert_eq "ERR ECONNREFUSED" "$T_OUT"
+fi
 ((SECONDS - start <= 2)) || t_fail "took $((SECONDS - start)) s"
 t_pass
 
@@ -201,10 +215,19 @@ t_pass
 t_begin "counters are readable from user space while running"
 assert_ok "$T_ROOT/build/sock464ctl" --control "$T_TMP/control" status --json &&
 	python3 -c '
-import json, sys
-c = json.load(sys.stdin)["counters"]
-assert c["relay_tcp"] >= 500 and c["native6"] >= 200 and c["pass_reserved"] >= 1, c
-assert c["peer_shown"] >= 700, c
+import json, os, sys
+s = json.load(sys.stdin)
+c = s["counters"]
+assert c["native6"] >= 200 and c["pass_reserved"] >= 1, c
+if os.environ["DP"] == "relay":
+    assert c["relay_tcp"] >= 500 and c["kernel_tcp"] == 0, c
+    assert c["peer_shown"] >= 700, c	# AF_INET ones too: the relay is their peer
+    assert s["data_path"]["kind"] == "relay", s["data_path"]
+else:	# an AF_INET socket is connected to a.b.c.d itself: nothing to show
+    assert c["kernel_tcp"] >= 500 and c["relay_tcp"] == 0, c
+    assert c["peer_shown"] >= 200, c
+    x = s["data_path"]["counters"]
+    assert s["data_path"]["kind"] == "kernel" and x["xlat_out"] > 0 and x["xlat_in"] > 0, s["data_path"]
 ' <<<"$T_OUT" || t_fail "counters: $T_OUT"
 t_pass
 
@@ -231,7 +254,11 @@ expect_fail in_cg python3 "$TCPCLIENT" --family 4 --connect "$SERVER4" 9001 conn
 stop_pid "$DAEMON"
 t_pass
 
-t_begin "daemon killed: open connections reset, new connects ENETUNREACH"
+if [[ $DP == relay ]]; then
+	t_begin "daemon killed: open connections reset, new connects ENETUNREACH"
+else	# one connection end to end: nothing of it lives in the daemon
+	t_begin "daemon killed: open connections are not reset, new connects ENETUNREACH"
+fi
 start_daemon --pref64 "$DEFAULT_PREFIX" || t_fail "daemon"
 start_bg HELD run_in_cg "$CG" "$NS_C" python3 -c '
 import socket, time
@@ -248,8 +275,14 @@ except socket.timeout:
 '
 wait_for 10 grep -q ESTABLISHED "$HELD_LOG" || t_fail "held connection did not start"
 kill -KILL "$DAEMON"
-wait_for 10 "! kill -0 $HELD 2>/dev/null"
-assert_contains "$(cat "$HELD_LOG")" "RESET" "held connection"
+if [[ $DP == relay ]]; then
+	wait_for 10 "! kill -0 $HELD 2>/dev/null"
+	assert_contains "$(cat "$HELD_LOG")" "RESET" "held connection"
+else	# unpinned, its programs are gone with the daemon: no reset, no data either
+	sleep 2
+	assert_ok kill -0 "$HELD" && assert_eq "ESTABLISHED" "$(cat "$HELD_LOG")" "held connection"
+	stop_bg HELD
+fi
 expect_fail in_cg python3 "$TCPCLIENT" --family 4 --timeout 5 --connect "$SERVER4" 9001 connect &&
 	assert_contains "$T_OUT" "ERR ENETUNREACH"
 t_pass

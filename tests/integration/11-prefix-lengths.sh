@@ -31,7 +31,7 @@ for prefix in $PREFIXES; do
 	pool=${POOLS[$i]}
 	i=$((i + 1))
 	t_begin "PREF64 $prefix (/${prefix#*/}): AF_INET and ::ffff: reach $SERVER4"
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" --pref64 "$prefix"
+	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG" --control "$T_TMP/control" --pref64 "$prefix"
 	if ! wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG"; then
 		t_fail "daemon: $(cat "$DAEMON_LOG")"
 		continue

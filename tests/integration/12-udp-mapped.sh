@@ -20,7 +20,7 @@ while True:
     d, a = s.recvfrom(65535)
     s.sendto(b"from %s:" % a[0].encode() + d, a)
 '
-start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX"
+start_bg DAEMON nsenter_net "$NS_C" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX"
 wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 
 UDP6='import socket, sys

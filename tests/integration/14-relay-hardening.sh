@@ -3,7 +3,10 @@
 # the served cgroups' sockets can use the UDP relay; a firewall rule by uid
 # blocks relayed traffic as it blocks native traffic; one cgroup flooding
 # new UDP destinations cannot starve another; limits are stated, and a
-# too small open-file limit is refused.
+# too small open-file limit is refused.  The relays are the subject, so
+# every daemon here takes --data-path relay whatever DATA_PATH says (with
+# the kernel path they carry only unconnected ::ffff: UDP), but for the
+# firewall rule by uid, checked on both data paths; tests/run runs it once.
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
@@ -12,6 +15,7 @@ need_cmd tayga nft setpriv prlimit python3
 LOAD=$T_ROOT/build/sock464-load
 CTL=$T_ROOT/build/sock464ctl
 [[ -x $LOAD && -x $CTL ]] || t_bail "build first (make test-build)"
+t_log "the relays are this script's subject: its daemons take --data-path relay (DATA_PATH=$DATA_PATH ignored)"
 topo_up || t_bail "topology"
 cg_create app CG
 cg_create other CG_B
@@ -44,8 +48,8 @@ status() { "$CTL" --control "$T_TMP/control" status "$@"; }
 # udp_stat NAME: one figure of the UDP relay from the JSON status
 udp_stat() { status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["udp"][sys.argv[1]])' "$1"; }
 start_daemon() {
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --cgroup "$CG_B" \
-		--control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" "$@"
+	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --data-path relay --cgroup "$CG" --cgroup "$CG_B" \
+		--control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" "$@"	# a later --data-path wins
 	wait_for 5 grep -q 'UDP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 	UDP_PORT=$(status | sed -n 's/^udp: port \([0-9]*\),.*/\1/p')
 	[[ -n $UDP_PORT ]] || t_bail "no UDP relay port in the status"
@@ -130,6 +134,9 @@ wait_for 5 "[[ \$(grep -c '^GOT sent-' '$ECHO_LOG') == 20 ]]" ||
 t_pass
 
 # ------------------------------------------------------------- finding 2
+# A firewall rule by uid, on the relays, then on the kernel path (whose
+# IPv4 packets pass the output hook as the application's own, before lo
+# turns them into IPv6): it must block uid 65534 on both.
 ip netns exec "$NS_C" nft -f - <<'NFT' || t_bail "nft"
 table inet s464fw {
 	chain out {
@@ -151,23 +158,28 @@ expect_fail in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 6 --timeout 3 --no-pee
 	--connect "$SERVER6" 9007 whoami && assert_contains "$T_OUT" "ERR TIMEOUT"
 t_pass
 
-t_begin "the same rule blocks uid 65534 through the TCP relay"
-before=$(nft_hits tcp)
-expect_fail in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 3 \
-	--connect "$SERVER4" 9007 whoami
-# (wait_port's own connection came from the server's address)
-assert_not_contains "$(cat "$TCP7_LOG")" "peer=192.0.2." "the server saw a connection"
-(($(nft_hits tcp) > before)) || t_fail "the rule matched nothing through the relay"
-t_pass
+# firewall_cases PATH: the rule against the daemon now running on PATH.
+firewall_cases() {
+	local dp=$1 via=${1/relay/the TCP relay}
+	via=${via/kernel/the kernel path}
+	t_begin "the same rule blocks uid 65534 through ${via}"
+	before=$(nft_hits tcp)
+	# (through the NAT64, from its pool: wait_port's own came from the server's address)
+	seen=$(grep -c 'peer=192\.0\.2\.' "$TCP7_LOG")
+	expect_fail in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 3 \
+		--connect "$SERVER4" 9007 whoami
+	assert_eq "$seen" "$(grep -c 'peer=192\.0\.2\.' "$TCP7_LOG")" "connections the server saw"
+	(($(nft_hits tcp) > before)) || t_fail "the rule matched nothing through ${via}"
+	t_pass
 
-t_begin "through the TCP relay uid 65534 still reaches other ports, root that port"
-assert_ok in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 5 \
-	--connect "$SERVER4" 9008 whoami
-assert_ok in_cg python3 "$TCPCLIENT" --family 4 --timeout 5 --connect "$SERVER4" 9007 whoami
-t_pass
+	t_begin "through ${via} uid 65534 still reaches other ports, root that port"
+	assert_ok in_cg "${AS_NOBODY[@]}" "$TCPCLIENT" --family 4 --timeout 5 \
+		--connect "$SERVER4" 9008 whoami
+	assert_ok in_cg python3 "$TCPCLIENT" --family 4 --timeout 5 --connect "$SERVER4" 9007 whoami
+	t_pass
 
-t_begin "nft 'meta skuid 65534 udp dport 7007 drop' blocks uid 65534 natively and relayed"
-assert_ok in_cg "${AS_NOBODY[@]}" -c '
+	t_begin "nft 'meta skuid 65534 udp dport 7007 drop' blocks uid 65534 natively and on the $dp path"
+	assert_ok in_cg "${AS_NOBODY[@]}" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)
 try:
@@ -175,16 +187,25 @@ try:
 except OSError as e:
     print("BLOCKED", e)
 ' "$SERVER6" && assert_contains "$T_OUT" "BLOCKED" "native"
-before=$(nft_hits udp)
-assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" 7007 2 &&
-	assert_eq "TIMEOUT" "$T_OUT" "relayed"
-(($(nft_hits udp) > before)) || t_fail "the rule matched nothing through the relay"
-(($(udp_stat send_failed) >= 1)) || t_fail "send_failed: $(udp_stat send_failed)"
-assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" 7008 3 &&
-	assert_eq "REPLY 7008 ask" "$T_OUT" "uid 65534, another port"
-assert_ok in_cg python3 -c "$UDP_ASK" "$SERVER4" 7007 3 &&
-	assert_eq "REPLY 7007 ask" "$T_OUT" "root, that port"
-t_pass
+	before=$(nft_hits udp)
+	assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" 7007 2
+	if [[ $dp == relay ]]; then	# the relay's send fails, the application waits
+		assert_eq "TIMEOUT" "$T_OUT" "relayed" &&
+			{ (($(udp_stat send_failed) >= 1)) || t_fail "send_failed: $(udp_stat send_failed)"; }
+	else	# the application's own send is dropped: EPERM, as natively over IPv4
+		assert_eq "ERR 1" "$T_OUT" "kernel path"
+	fi
+	(($(nft_hits udp) > before)) || t_fail "the rule matched nothing on the $dp path"
+	assert_ok in_cg "${AS_NOBODY[@]}" -c "$UDP_ASK" "$SERVER4" 7008 3 &&
+		assert_eq "REPLY 7008 ask" "$T_OUT" "uid 65534, another port"
+	assert_ok in_cg python3 -c "$UDP_ASK" "$SERVER4" 7007 3 &&
+		assert_eq "REPLY 7007 ask" "$T_OUT" "root, that port"
+	t_pass
+}
+firewall_cases relay
+stop_pid "$DAEMON"
+start_daemon --udp-idle-timeout 30 --data-path kernel --tc-attach "$TC_ATTACH"
+firewall_cases kernel
 ip netns exec "$NS_C" nft delete table inet s464fw
 
 # ------------------------------------------------------------- finding 4
@@ -260,7 +281,7 @@ t_pass
 stop_pid "$DAEMON"
 
 t_begin "an open-file limit of 1024 with 100 UDP flows: 143 connections, said so"
-start_bg SMALL prlimit --nofile=1024:1024 nsenter --net="/run/netns/$NS_C" "$LOAD" \
+start_bg SMALL prlimit --nofile=1024:1024 nsenter --net="/run/netns/$NS_C" "$LOAD" --data-path relay \
 	--cgroup "$CG" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" --max-udp-flows 100
 wait_for 5 grep -q 'UDP relay on' "$SMALL_LOG" || t_fail "daemon: $(cat "$SMALL_LOG")"
 assert_contains "$(cat "$SMALL_LOG")" "limits: 143 relayed TCP connections, 100 UDP flows"
@@ -268,7 +289,7 @@ stop_pid "$SMALL"
 t_pass
 
 t_begin "prlimit --nofile=256: refused with an error naming the limit"
-expect_fail_rc 1 prlimit --nofile=256:256 timeout 5 nsenter --net="/run/netns/$NS_C" "$LOAD" \
+expect_fail_rc 1 prlimit --nofile=256:256 timeout 5 nsenter --net="/run/netns/$NS_C" "$LOAD" --data-path relay \
 	--cgroup "$CG" --control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" &&
 	assert_contains "$T_ERR" "the open-file limit (RLIMIT_NOFILE) is 256" &&
 	assert_contains "$T_ERR" "fewer than the 64 needed"

@@ -109,7 +109,7 @@ assert_moved() {
 import json, os, re, sys
 old = json.load(open(sys.argv[1]))["counters"]
 new = json.loads(sys.argv[2])["counters"]
-if os.environ.get("DATA_PATH") == "kernel":	# the same decisions, kernel path
+if os.environ["DP"] == "kernel":	# the same decisions, kernel path
     for c in (old, new):
         c["relay_tcp"], c["relay_udp"] = c["kernel_tcp"], c["kernel_udp"]
 bad = []
@@ -571,6 +571,27 @@ wait_for 5 "[[ \$(grep -c 'settings applied' $DLOG) == 2 ]]" || t_fail "no secon
 assert_contains "$(cat "$DLOG")" "changes to dns64-server take effect after a restart" "log"
 t_pass
 
+t_begin "f: a SIGHUP that changes data-path or tc-attach says it takes a restart"
+# Only the keys the command line leaves to the file (DP_ARGS wins over it).
+lines=("cgroup $CG" "max-connections 1000000" "udp-idle-timeout 30" "dns64-server 2001:db8::53")
+keys=()
+[[ $DATA_PATH == auto ]] && lines+=("data-path relay") && keys+=(data-path)
+[[ $TC_ATTACH == auto ]] && lines+=("tc-attach clsact") && keys+=(tc-attach)
+if ((${#keys[@]} == 0)); then
+	t_skip "DATA_PATH and TC_ATTACH both on the command line, which wins over the file"
+else
+	kind=$(status_get data_path.kind)
+	write_conf "${lines[@]}"
+	kill -HUP "$DAEMON"
+	wait_for 5 "[[ \$(grep -c 'settings applied' $DLOG) == 3 ]]" ||
+		t_fail "no third 'settings applied'"
+	warn=$(grep 'take effect after a restart' "$DLOG" | tail -n 1)
+	for k in "${keys[@]}"; do assert_contains "$warn" "$k" "restart warning"; done
+	assert_eq "$kind" "$(status_get data_path.kind)" "data path after the SIGHUP" &&
+		assert_eq "\"$DP\"" "$kind" "data path"
+fi
+t_pass
+
 # ========================================== g: every decision counted
 # sum_counters DIR WANT N: the policy counters summed over the final
 # counters of the N daemons (DIR/counters.*.json) must equal WANT
@@ -585,7 +606,7 @@ total = dict.fromkeys(keys, 0)
 files = glob.glob(sys.argv[1] + "/counters.*.json")
 for f in files:
     c = json.load(open(f))["counters"]
-    if os.environ.get("DATA_PATH") == "kernel":
+    if os.environ["DP"] == "kernel":
         c["relay_tcp"], c["relay_udp"] = c["kernel_tcp"], c["kernel_udp"]
     for k in keys:
         total[k] += c[k]

@@ -29,7 +29,7 @@ wait_port "$NS_S" 0.0.0.0 9001 || t_bail "server"
 DST6=$(synth "$DEFAULT_PREFIX" "$SERVER4")
 
 start_daemon() {
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG_A" --pin "$PIN" \
+	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG_A" --pin "$PIN" \
 		--control "$T_TMP/control" --pref64 "$DEFAULT_PREFIX" "$@"
 	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
 		t_log "daemon: $(cat "$DAEMON_LOG")"
@@ -67,6 +67,7 @@ t_pass
 
 # ------------------------------------------------------------ pinning
 start_daemon || t_bail "daemon"
+dp_check_log "$DAEMON_LOG"
 
 t_begin "programs pinned under their attach type names, maps by name"
 for p in sock_create sock_ops connect4 connect6 sendmsg4 recvmsg4 recvmsg6 \
@@ -124,11 +125,11 @@ sleep 0.5
 assert_ok whoami "$CG_A"
 wait_for 10 "! kill -0 $TRACE 2>/dev/null && ! kill -0 $TRACEJ 2>/dev/null"
 assert_match "$(cat "$TRACE_LOG")" \
-	"^[0-9:.]+ pid [0-9]+ \(python3\) cgroup $CG_A $SERVER4:9001 -> \[$DST6\]:9001 tcp relay$"
+	"^[0-9:.]+ pid [0-9]+ \(python3\) cgroup $CG_A $SERVER4:9001 -> \[$DST6\]:9001 tcp $DP$"
 python3 -c '
-import json, sys
+import json, os, sys
 e = json.loads(open(sys.argv[1]).readline())
-assert e["decision"] == "relay_tcp" and e["dst"] == sys.argv[2] and e["dst6"] == sys.argv[3], e
+assert e["decision"] == os.environ["DP"] + "_tcp" and e["dst"] == sys.argv[2] and e["dst6"] == sys.argv[3], e
 assert e["comm"] == "python3" and e["cgroup"] == sys.argv[4] and e["port"] == 9001, e
 ' "$TRACEJ_LOG" "$SERVER4" "$DST6" "$CG_A" || t_fail "JSON trace: $(cat "$TRACEJ_LOG")"
 t_pass
@@ -137,14 +138,15 @@ t_begin "status counts per served cgroup"
 assert_ok whoami "$CG_B" --no-peer-check
 assert_ok ctl status --json &&
 	python3 -c '
-import json, sys
+import json, os, sys
 s = json.load(sys.stdin)
 a, b = sys.argv[1], sys.argv[2]
 per = s["cgroup_counters"]
-assert per[a]["relay_tcp"] >= 1, per
-assert s["counters"]["relay_tcp"] >= per[a]["relay_tcp"] + 1, s["counters"]
+k = os.environ["DP"] + "_tcp"	# relay_tcp or kernel_tcp
+assert per[a][k] >= 1, per
+assert s["counters"][k] >= per[a][k] + 1, s["counters"]
 ' "$CG_A" "$CG_B" <<<"$T_OUT" || t_fail "per-cgroup counters: $T_OUT"
-assert_match "$(ctl status)" "counters of $CG_A: relay_tcp=[1-9]"
+assert_match "$(ctl status)" "counters of $CG_A: .*${DP}_tcp=[1-9]"
 t_pass
 
 t_begin "the control socket refuses non-root clients"

@@ -329,10 +329,26 @@ t_pass
 # time poststop runs.
 # A UDP destination first: busybox tftp sends from an AF_INET UDP socket
 # (nothing answers on port 69; killed after 0.5 s).
-t_begin "UDP from the container maps its destination in the container's namespace"
+if [[ $DP == relay ]]; then
+	t_begin "UDP from the container maps its destination in the container's namespace"
+else
+	t_begin "UDP from the container is translated by the kernel path in its namespace"
+fi
 ctr_exec ctr-c-$$ "$CG_C" sh -c "tftp -g -r none $SERVER4 & sleep 0.5; kill \$!" >/dev/null 2>&1
-COOKIE_C=$(cookie ctr-c-$$) && n=$(udp_aliases "$COOKIE_C") && ((n >= 1)) ||
-	t_fail "no UDP destination mapped for ctr-c-$$ (netns cookie '${COOKIE_C:-}', count '${n:-}')"
+COOKIE_C=$(cookie ctr-c-$$)
+if [[ $DP == relay ]]; then
+	n=$(udp_aliases "$COOKIE_C") && ((n >= 1)) ||
+		t_fail "no UDP destination mapped for ctr-c-$$ (netns cookie '${COOKIE_C:-}', count '${n:-}')"
+else	# no alias map: the datagram is counted for its cgroup, and no relay saw it
+	ctl status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+c = s["cgroup_counters"][sys.argv[1]]
+assert c["kernel_udp"] >= 1 and c["relay_udp"] == 0, c
+assert s["udp"]["flows"] == 0, s["udp"]' "$(cgv "$CG_C")" ||
+		t_fail "ctr-c-$$'s datagram not counted as kernel_udp: $(ctl status | grep -F "$(cgv "$CG_C")")"
+fi
+assert_match "$(ctl status)" "container ctr-c-$$: .*data path: $DP.* in its namespace"
 t_pass
 
 t_begin "crun delete: poststop unserves the container and frees its relay"

@@ -7,6 +7,7 @@
 # sock464-oci-hook asks it to (50-containers.sh runs real ones).
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/dns64.sh"
+. "$T_LIB_DIR/topo.sh"
 need_root
 need_cmd unbound python3
 
@@ -33,21 +34,23 @@ cg_create host CG_H
 cg_create ct CG_CT
 cg_create ct2 CG_CT2
 
-# In the container: its DNS64 on ::1, and the server on the address its
-# prefix synthesizes for 198.51.100.10 (no NAT64 needed to prove the prefix).
+# In the container: its DNS64 on ::1; the server on the address its prefix
+# synthesizes for 198.51.100.10, behind a veth of the container's namespace
+# (peer_up: no NAT64 needed to prove the prefix, on either data path).
 dns64_up "$CT" ::1 "$CT_PREFIX" 300 || t_bail "DNS64 in the container"
-ip -n "$CT" addr add "$(python3 "$RFC6052" synth "$CT_PREFIX" 198.51.100.10)/128" dev lo
-start_bg SERVER run_in_ns "$CT" python3 -c '
+peer_up SRV_NS "$CT" "$(python3 "$RFC6052" synth "$CT_PREFIX" 198.51.100.10)" ||
+	t_bail "the server's namespace"
+start_bg SERVER run_in_ns "$SRV_NS" python3 -c '
 import socket
 s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("::", 8080)); s.listen(); s.settimeout(120)
 while True:
     c, a = s.accept(); c.sendall(b"hello " + a[0].encode()); c.close()
 '
-wait_port "$CT" :: 8080 || t_bail "server"
+wait_port "$SRV_NS" :: 8080 || t_bail "server"
 
 start_daemon() {
-	start_bg DAEMON nsenter_net "$HNS" "$LOAD" --cgroup "$CG_H" --control "$T_TMP/control" \
+	start_bg DAEMON nsenter_net "$HNS" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG_H" --control "$T_TMP/control" \
 		--pref64 "$HOST_PREFIX" --no-ra "$@"
 	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 }
@@ -87,7 +90,7 @@ t_pass
 
 t_begin "and its connections use it (the host's prefix would lead nowhere)"
 out=$(connect_from "$CG_CT" "$CT")
-assert_contains "$out" "hello $(python3 "$RFC6052" synth "$CT_PREFIX" 198.51.100.10)"
+assert_contains "$out" "hello $PEER_LOCAL6"	# only its prefix's address is there
 t_pass
 
 t_begin "a container whose network gives no prefix falls back to the daemon's"

@@ -4,9 +4,10 @@
 # socket under load and bad input, what --control may remove, and config
 # files that are not regular files.  The daemon runs in a namespace of its
 # own with a static prefix; the "server" listens on the address that prefix
-# synthesizes for 198.51.100.10, on that namespace's loopback (no NAT64
-# needed to prove a translated connection).
+# synthesizes for 198.51.100.10, in a namespace behind a veth (peer_up: no
+# NAT64 needed to prove a translated connection, on either data path).
 . "$(dirname "$0")/../lib/common.sh"
+. "$T_LIB_DIR/topo.sh"
 need_root
 need_cmd python3 bpftool
 
@@ -20,22 +21,24 @@ NS=s464-hd-$$
 ip netns add "$NS" || t_bail "netns"
 on_exit "ip netns del $NS"
 ip -n "$NS" link set lo up
-ip -n "$NS" addr add "$SERVER6/128" dev lo nodad || t_bail "address"
+peer_up SRV_NS "$NS" "$SERVER6" || t_bail "the server's namespace"
 
-# A TCP server telling each client its address, and a UDP echo server.
-start_bg SERVER run_in_ns "$NS" python3 -c '
-import socket, threading
+# A TCP server telling each client its address, and a UDP echo server
+# (bound to $SERVER6: replies must come from the address asked, not from the
+# veth's).
+start_bg SERVER run_in_ns "$SRV_NS" python3 -c '
+import socket, sys, threading
 def tcp():
     s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::", 8080)); s.listen()
     while True:
         c, a = s.accept(); c.sendall(b"hello " + a[0].encode()); c.close()
 threading.Thread(target=tcp, daemon=True).start()
-u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 8053))
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind((sys.argv[1], 8053))
 while True:
     d, a = u.recvfrom(2000); u.sendto(b"echo " + d, a)
-'
-wait_port "$NS" :: 8080 || t_bail "server"
+' "$SERVER6"
+wait_port "$SRV_NS" :: 8080 || t_bail "server"
 
 cg_create hd CG
 CHILD=$CG/child
@@ -46,7 +49,7 @@ CTLS=$T_TMP/control
 ctl() { "$CTL" --control "$CTLS" "$@"; }
 # start_daemon ARGS...: the daemon in $NS with its control socket at $CTLS.
 start_daemon() {
-	start_bg DAEMON nsenter_net "$NS" "$LOAD" --control "$CTLS" --pref64 "$PREFIX" \
+	start_bg DAEMON nsenter_net "$NS" "$LOAD" "${DP_ARGS[@]}" --control "$CTLS" --pref64 "$PREFIX" \
 		--no-ra --no-dns64 "$@"
 	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 }
@@ -105,7 +108,7 @@ wait_for 5 grep -q 'keeping the running ones' "$DAEMON_LOG" ||
 assert_contains "$(cat "$DAEMON_LOG")" "is a FIFO, not a regular file"
 assert_ok timeout 5 "$CTL" --control "$CTLS" status &&
 	assert_contains "$T_OUT" "$CG"
-assert_contains "$(tcp_hello)" "hello $SERVER6" "a connection after the SIGHUP"
+assert_contains "$(tcp_hello)" "hello $PEER_LOCAL6" "a connection after the SIGHUP"
 stop_pid "$DAEMON"
 t_pass
 
@@ -116,9 +119,10 @@ assert_eq 1 "$(programs cgroup_inet4_connect "$CG")" "connect4 programs attached
 	assert_eq 1 "$(programs cgroup_udp4_recvmsg "$CG")" "recvmsg4 programs attached to the cgroup" &&
 	assert_eq 1 "$(served_count)" "cgroups in the status"
 assert_eq 3 "$(grep -c 'served once' "$DAEMON_LOG")" "'served once' warnings"
-assert_contains "$(tcp_hello)" "hello $SERVER6" "relayed TCP"
-assert_contains "$(udp_peer)" "('198.51.100.10', 8053) echo x" "relayed UDP: getpeername and reply"
+assert_contains "$(tcp_hello)" "hello $PEER_LOCAL6" "translated TCP"
+assert_contains "$(udp_peer)" "('198.51.100.10', 8053) echo x" "translated UDP: getpeername and reply"
 t_pass
+dp_check_log "$DAEMON_LOG"
 
 t_begin "cgroups: attach of another spelling, of a child and of the parent is refused"
 expect_fail_rc 1 ctl attach "$T_TMP/cg-link" &&
@@ -132,7 +136,7 @@ assert_ok ctl attach "$CHILD"
 expect_fail_rc 1 ctl attach "$CG" &&
 	assert_contains "$T_ERR" "$CG is above $CHILD, which is served"
 assert_eq 0 "$(programs cgroup_inet4_connect "$CG")" "connect4 programs on the parent"
-assert_contains "$(tcp_hello "$CHILD")" "hello $SERVER6" "relayed TCP from the child"
+assert_contains "$(tcp_hello "$CHILD")" "hello $PEER_LOCAL6" "translated TCP from the child"
 stop_pid "$DAEMON"
 t_pass
 

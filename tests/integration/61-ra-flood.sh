@@ -35,7 +35,7 @@ cg_create flood CG
 USED=2001:db8:64::/96
 printf 'pref64 fe80::/96 600\npref64 %s 600\n' "$USED" >"$T_TMP/ra.conf"
 
-start_bg DAEMON nsenter_net "$NS_H" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" --no-dns64
+start_bg DAEMON nsenter_net "$NS_H" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG" --control "$T_TMP/control" --no-dns64
 wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 
 t_begin "an RA flood: the daemon logs at most 10 lines per sender, then one summary"

@@ -6,8 +6,10 @@
 # still translates: its own cgroup, a cgroup attached later, a container
 # served later, a SIGHUP.  With --user nobody the same, as uid 65534 with
 # those capabilities ambient.  A "server" listens on the address the prefix
-# synthesizes for 198.51.100.10, on the loopback of each namespace.
+# synthesizes for 198.51.100.10, behind a veth of each namespace (peer_up:
+# the kernel data path translates on an uplink, so not on their loopback).
 . "$(dirname "$0")/../lib/common.sh"
+. "$T_LIB_DIR/topo.sh"
 need_root
 need_cmd python3 nsenter
 
@@ -26,17 +28,17 @@ for ns in "$NS" "$CT"; do
 	on_exit "ip netns del $ns"
 	ip -n "$ns" link set lo up
 done
-ip -n "$NS" addr add "$SERVER6/128" dev lo nodad || t_bail "address"
-ip -n "$CT" addr add "$CT_SERVER6/128" dev lo nodad || t_bail "address"
+peer_up SRV_NS "$NS" "$SERVER6" || t_bail "the server's namespace"
+peer_up CT_SRV_NS "$CT" "$CT_SERVER6" || t_bail "the container's server's namespace"
 SERVE='
 import socket
 s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("::", 8080)); s.listen()
 while True:
     c, a = s.accept(); c.sendall(b"hello " + a[0].encode()); c.close()'
-start_bg SERVER run_in_ns "$NS" python3 -c "$SERVE"
-start_bg CT_SERVER run_in_ns "$CT" python3 -c "$SERVE"
-wait_port "$NS" :: 8080 && wait_port "$CT" :: 8080 || t_bail "servers"
+start_bg SERVER run_in_ns "$SRV_NS" python3 -c "$SERVE"
+start_bg CT_SERVER run_in_ns "$CT_SRV_NS" python3 -c "$SERVE"
+wait_port "$SRV_NS" :: 8080 && wait_port "$CT_SRV_NS" :: 8080 || t_bail "servers"
 cg_create pv CG
 cg_create later CG_L
 cg_create ct CG_CT
@@ -48,7 +50,7 @@ chmod 0711 "$T_TMP" && echo "cgroup $CG" >"$T_TMP/conf" && chmod 0644 "$T_TMP/co
 KEPT=$(printf '%016x' $(((1 << 7) | (1 << 12) | (1 << 13) | (1 << 19) | (1 << 21) | (1 << 38) | (1 << 39))))
 
 start_daemon() {
-	start_bg DAEMON nsenter_net "$NS" "$LOAD" -f "$T_TMP/conf" --control "$T_TMP/control" \
+	start_bg DAEMON nsenter_net "$NS" "$LOAD" "${DP_ARGS[@]}" -f "$T_TMP/conf" --control "$T_TMP/control" \
 		--pref64 "$PREFIX" --no-ra --no-dns64 "$@"
 	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 }
@@ -74,16 +76,17 @@ check_daemon() {
 		assert_eq 1 "$(field NoNewPrivs)" "NoNewPrivs" &&
 		assert_eq 2 "$(field Seccomp)" "Seccomp (2: a filter)"
 	t_log "CapEff $(field CapEff) CapBnd $(field CapBnd) CapAmb $(field CapAmb)"
-	assert_contains "$(hello_from "$CG" "$NS")" "hello $SERVER6" "a connection from the cgroup"
+	assert_contains "$(cat "$DAEMON_LOG")" "data path: $DP" "the data path in the log"
+	assert_contains "$(hello_from "$CG" "$NS")" "hello $PEER_LOCAL6" "a connection from the cgroup"
 	assert_ok "$CTL" --control "$T_TMP/control" attach "$CG_L" &&
-		assert_contains "$(hello_from "$CG_L" "$NS")" "hello $SERVER6" "from a cgroup attached later"
+		assert_contains "$(hello_from "$CG_L" "$NS")" "hello $PEER_LOCAL6" "from a cgroup attached later"
 	start_bg CTR run_in_cg "$CG_CT" "$CT" sleep 60
 	wait_for 5 "[[ \$(readlink /proc/$CTR/ns/net) != \$(readlink /proc/self/ns/net) ]]"
 	assert_eq "serving ct" "$(serve ct "$CTR" "$CG_CT" "$CT_PREFIX")" "serve-container" &&
-		assert_contains "$(hello_from "$CG_CT" "$CT")" "hello $CT_SERVER6" "from a container"
+		assert_contains "$(hello_from "$CG_CT" "$CT")" "hello $PEER_LOCAL6" "from a container"
 	kill -HUP "$DAEMON"
 	wait_for 5 grep -q 'settings applied' "$DAEMON_LOG" || t_fail "SIGHUP: $(tail -2 "$DAEMON_LOG")"
-	assert_contains "$(hello_from "$CG" "$NS")" "hello $SERVER6" "a connection after SIGHUP"
+	assert_contains "$(hello_from "$CG" "$NS")" "hello $PEER_LOCAL6" "a connection after SIGHUP"
 	assert_ok "$CTL" --control "$T_TMP/control" detach "$CG_L"
 	stop_pid "$CTR"
 	stop_pid "$DAEMON"

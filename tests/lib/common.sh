@@ -522,13 +522,36 @@ nsenter_net() {
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
-# DATA_PATH=relay|kernel (default relay): the data path of the daemons a
-# suite starts, for the suites that pass "${DP_ARGS[@]}" (30-policy.sh);
-# on the kernel path their relay_tcp/relay_udp counters are read as
-# kernel_tcp/kernel_udp.  `DATA_PATH=kernel tests/run 30-policy.sh`.
-DATA_PATH=${DATA_PATH:-relay}
-DP_ARGS=(--data-path "$DATA_PATH")
-export DATA_PATH
+# The data path of the daemons the suites start (tests/run runs the main
+# suites twice: the default, then DATA_PATH=relay):
+#   DATA_PATH=auto|kernel|relay   default auto: no --data-path, the daemon's
+#                                 own default (the kernel path wherever the
+#                                 kernel can run it, as here)
+#   TC_ATTACH=auto|tcx|clsact     default auto: no --tc-attach (tcx on 6.6+)
+# A suite passes "${DP_ARGS[@]}" to every sock464-load it starts, and
+# branches on $DP (relay or kernel: the path those daemons take) where the
+# two paths differ; `dp_check_log LOG` once a daemon is up.
+# `DATA_PATH=relay tests/run 10-tcp.sh`.
+DATA_PATH=${DATA_PATH:-auto}
+TC_ATTACH=${TC_ATTACH:-auto}
+DP_ARGS=()
+[[ $DATA_PATH != auto ]] && DP_ARGS+=(--data-path "$DATA_PATH")
+[[ $TC_ATTACH != auto ]] && DP_ARGS+=(--tc-attach "$TC_ATTACH")
+DP=kernel
+[[ $DATA_PATH == relay ]] && DP=relay
+export DATA_PATH TC_ATTACH DP
+
+# dp_check_log LOG: the daemon whose log is LOG took $DP, as its log says
+# ("data path: kernel (tcx ...)" or "data path: relay; ..."), attached as
+# TC_ATTACH says (unless auto); a case of its own.
+dp_check_log() {
+	local want="data path: $DP"
+	[[ $DP == kernel && $TC_ATTACH != auto ]] && want+=" ($TC_ATTACH "
+	t_begin "the daemon's log names the data path ($DP, DATA_PATH=$DATA_PATH TC_ATTACH=$TC_ATTACH)"
+	wait_for 5 grep -qF "$want" "$1" ||
+		t_fail "no '$want' in the log: $(grep -i 'data path' "$1" | tr '\n' ' ')"
+	t_pass
+}
 
 # The test tools, for "run_in_ns $NS_C python3 $TCPCLIENT ...".
 TCPSERV=$T_TOOLS_DIR/tcpserv.py

@@ -95,7 +95,7 @@ start_daemon() {
 	local var
 	DAEMON_N=$((DAEMON_N + 1))
 	var=DAEMON$DAEMON_N
-	start_bg "$var" nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
+	start_bg "$var" nsenter_net "$NS_C" "$LOAD" "${DP_ARGS[@]}" --cgroup "$CG" --control "$T_TMP/control" \
 		--dns64-server "$ROUTER6" -v "$@"
 	# shellcheck disable=SC2034	# stop_bg DAEMON reads it
 	DAEMON=${!var}

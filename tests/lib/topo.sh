@@ -315,3 +315,38 @@ topo_sweep() {
 	done
 	return 0
 }
+
+# peer_up VAR NS ADDR6...: a namespace of its own (its name put in $VAR,
+# s464-pN-PID; removed at exit) joined to namespace NS by a veth pair
+# (s4pN-PID in NS with $PEER_LOCAL6/64, s4qN-PID there with $PEER_GW6/64),
+# holding ADDR6.../128 on its loopback, and NS's default IPv6 route via it.
+# For a "server" on the addresses a prefix synthesizes without a NAT64: on
+# NS's own lo the kernel data path cannot reach them (it translates on an
+# uplink, and a local destination has none), through this link both data
+# paths do.  Returns when NS reaches $PEER_GW6.
+PEER_LOCAL6=2001:db8:fe::1
+PEER_GW6=2001:db8:fe::2
+peer_up() {
+	local var=$1 ns=$2 n peer a i
+	shift 2
+	_T_NPEER=$((${_T_NPEER:-0} + 1))
+	n=$_T_NPEER
+	peer=s464-p$n-$$
+	ip netns add "$peer" || return 1
+	on_exit "ip netns del $peer"
+	printf -v "$var" '%s' "$peer"
+	for i in "$ns" "$peer"; do
+		ns_sysctl "$i" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 || return 1
+	done
+	ip -n "$ns" link add "s4p$n-$$" type veth peer name "s4q$n-$$" netns "$peer" &&
+		ip -n "$ns" addr add "$PEER_LOCAL6/64" dev "s4p$n-$$" nodad &&
+		ip -n "$peer" addr add "$PEER_GW6/64" dev "s4q$n-$$" nodad &&
+		ip -n "$ns" link set "s4p$n-$$" up && ip -n "$peer" link set "s4q$n-$$" up &&
+		ip -n "$peer" link set lo up &&
+		ip -n "$ns" -6 route add default via "$PEER_GW6" || return 1
+	for a; do
+		ip -n "$peer" addr add "$a/128" dev lo nodad || return 1
+	done
+	wait_for 10 ip netns exec "$ns" ping -6 -c 1 -W 1 "$PEER_GW6" >/dev/null ||
+		{ t_log "peer_up: $ns does not reach $PEER_GW6"; return 1; }
+}
