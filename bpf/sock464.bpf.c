@@ -32,7 +32,8 @@
  *
  * The helpers return 0 or -errno, in the manner of Cilium's bpf_sock.c;
  * each SEC function only dispatches, and verdict() turns an errno into
- * SOCK464_REJECT after bpf_set_retval() chose what the application gets.
+ * SOCK464_REJECT after bpf_set_retval() chose what the application gets
+ * (before Linux 5.18, EPERM: have_set_retval).
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -49,6 +50,11 @@
 
 /* Set by the daemon before loading: its sockets are never translated. */
 const volatile __u32 daemon_tgid = 0;
+/*
+ * And whether the kernel has bpf_set_retval() (5.18): without it the call
+ * is pruned by the verifier and a refused call fails with EPERM.
+ */
+const volatile __u8 have_set_retval = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -228,7 +234,8 @@ static __always_inline int verdict(int err)
 {
 	if (!err)
 		return SOCK464_PROCEED;
-	bpf_set_retval(err);
+	if (have_set_retval)
+		bpf_set_retval(err);
 	return SOCK464_REJECT;
 }
 

@@ -31,6 +31,7 @@ struct sock464_xlat;
 struct xlat {
 	int netns_map_fd;		/* the hooks' sock464_netns */
 	struct sock464_xlat *skel;	/* the first copy: owns the counters */
+	bool no_fib_src;	/* set before xlat_load(): no BPF_FIB_LOOKUP_SRC (< 6.8) */
 };
 
 struct xlat_link {
@@ -48,6 +49,8 @@ struct xlat_ns {
 	char state_path[256];	/* originals of the sysctls, for after a crash */
 	char saved[XLAT_NSYSCTL][16];	/* their values before the daemon's */
 	unsigned int mtu;	/* of the IPv4 route */
+	__u8 src6[16];		/* x->no_fib_src: the source the programs use */
+	int src_err;		/* and why there is none (-errno), for the log */
 	struct tc_attachment lo;	/* lo egress */
 	unsigned int nlinks;
 	struct xlat_link links[XLAT_MAX_LINKS];
@@ -72,6 +75,12 @@ int xlat_start(struct xlat_ns *n, struct xlat *x, int nsfd, __u64 cookie,
 	       const char *state_path, enum tc_mode mode);
 /* Take it down: links, rule, route; the sysctls as they were. */
 void xlat_stop(struct xlat_ns *n);
+/*
+ * x->no_fib_src (kernels before 6.8): give the programs the IPv6 source
+ * the namespace uses towards @pref64/@plen (0: none known yet); again
+ * whenever the prefix, links or addresses change.  Otherwise nothing.
+ */
+void xlat_source_update(struct xlat_ns *n, const __u8 pref64[16], unsigned int plen);
 /* Links came or went: translate on every uplink there is now. */
 void xlat_links_changed(struct xlat_ns *n);
 /* The translator's counters, summed over the CPUs. */
