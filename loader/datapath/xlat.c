@@ -2,10 +2,7 @@
 /* The kernel data path's set-up in each served namespace (see xlat.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <arpa/inet.h>
 #include <net/if.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +14,6 @@
 #include "hooks.h"
 #include "log.h"
 #include "netns.h"
-#include "rfc6052.h"
 #include "rfc7915.h"
 #include "xlat.h"
 #include "xlat_rt.h"
@@ -66,6 +62,8 @@ static struct sock464_xlat *load_copy(struct xlat *x, __u64 cookie,
 					bpf_map__fd(shared->maps.xlat_frags));
 	if (!err)
 		err = sock464_xlat__load(skel);
+	if (!err)
+		xlat_source_preset(x, cookie, skel);
 	if (err) {
 		log_err("loading the TC translator failed: %s (the kernel data path "
 			"needs Linux 5.10 or later; -v shows more)", strerror(-err));
@@ -312,51 +310,6 @@ void xlat_stop(struct xlat_ns *n)
 	sock464_xlat__destroy(n->skel);
 	n->skel = NULL;
 	n->running = false;
-}
-
-/* The source of IPv6 packets to @dst in the current namespace (no packet sent). */
-static int source_for(const __u8 dst[16], __u8 src[16])
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	memcpy(&sa.sin6_addr, dst, 16);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len))
-		err = -errno;
-	else
-		memcpy(src, &sa.sin6_addr, 16);
-	close(fd);
-	return err;
-}
-
-void xlat_source_update(struct xlat_ns *n, const __u8 pref64[16], unsigned int plen)
-{
-	__u8 dst[16], src[16] = { 0 };
-	char text[INET6_ADDRSTRLEN] = "none";
-	int err = -ENOENT;
-
-	if (!n->running || !n->x->no_fib_src || !n->skel->bss)
-		return;
-	if (rfc6052_len_valid(plen) && !(err = netns_enter(n->nsfd))) {
-		rfc6052_synthesize(dst, pref64, plen, htonl(0xc00000aa));	/* 192.0.0.170 */
-		err = source_for(dst, src);
-		netns_leave(n->nsfd);
-	}
-	if (!memcmp(src, n->src6, 16) && err == n->src_err)
-		return;
-	memcpy(n->src6, src, 16);
-	n->src_err = err;
-	memcpy(n->skel->bss->fib_src6, src, 16);
-	if (err)
-		log_warn("kernel path: no IPv6 source towards PREF64 (%s): translated packets are "
-			 "dropped (xlat_out_no_route) until there is one", strerror(-err));
-	else
-		log_info("kernel path: IPv6 source %s, chosen by the daemon (bpf_fib_lookup "
-			 "chooses none before Linux 6.8)", inet_ntop(AF_INET6, src, text, sizeof(text)));
 }
 
 void xlat_links_changed(struct xlat_ns *n)

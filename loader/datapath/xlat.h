@@ -81,6 +81,8 @@ void xlat_stop(struct xlat_ns *n);
  * whenever the prefix, links or addresses change.  Otherwise nothing.
  */
 void xlat_source_update(struct xlat_ns *n, const __u8 pref64[16], unsigned int plen);
+/* The same for a new copy of @x's programs, from the entry for @cookie, before it is attached. */
+void xlat_source_preset(struct xlat *x, __u64 cookie, struct sock464_xlat *skel);
 /* Links came or went: translate on every uplink there is now. */
 void xlat_links_changed(struct xlat_ns *n);
 /* The translator's counters, summed over the CPUs. */
