@@ -672,6 +672,8 @@ static __always_inline int to_relay(struct bpf_sock_addr *ctx,
 	st->orig_ip4 = dst;
 	st->orig_port = ctx->user_port;
 	st->state = SOCK464_SK_RELAYED;
+	st->uid = (__u32)bpf_get_current_uid_gid();	/* for sockops_connect() */
+	st->netns = bpf_get_netns_cookie(ctx);
 	ctx->user_ip4 = ns->relay_ip4;
 	ctx->user_port = ns->tcp_port;
 	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
@@ -871,6 +873,9 @@ static __always_inline int unmap6(struct bpf_sock_addr *ctx)
 /*
  * The source port of a relayed connect is known here, before the SYN
  * leaves: file the connect under it for the relay to find on accept().
+ * Its uid and netns cookie come from connect4 (to_relay()): sockops
+ * programs have no bpf_get_current_uid_gid() on 6.1 (measured: "unknown
+ * func") and no bpf_get_netns_cookie() before 5.15.
  */
 static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 {
@@ -883,13 +888,13 @@ static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 	st = sk_state_peek(skops->sk);
 	if (!st || st->state != SOCK464_SK_RELAYED)
 		return;
-	key.netns = bpf_get_netns_cookie(skops);
+	key.netns = st->netns;
 	key.src_ip4 = skops->local_ip4;
 	key.src_port = bpf_htons((__u16)skops->local_port);
 	__builtin_memcpy(val.dst6, st->dst6, sizeof(val.dst6));
 	val.orig_ip4 = st->orig_ip4;
 	val.port = st->orig_port;
-	val.uid = (__u32)bpf_get_current_uid_gid();
+	val.uid = st->uid;
 	if (bpf_map_update_elem(&sock464_pending, &key, &val, BPF_ANY))
 		count(SOCK464_CNT_PENDING_LOST);
 }

@@ -64,6 +64,8 @@ struct sock464_sk {
 	__u8  flags;		/* SOCK464_SKF_* */
 	__u16 udp_src_port;	/* UDP: the port it is filed under (sock464_udp_src) */
 	__u16 pad2;
+	__u32 uid;		/* relayed TCP: the connecting process's uid (connect4) */
+	__u64 netns;		/* and its netns cookie, for sockops (see sockops_connect()) */
 };
 
 /* The socket carries SOCK464_XLAT_MARK (kernel data path, set at creation). */
