@@ -463,7 +463,15 @@ static __always_inline __u32 alias_get(__u64 netns, __u32 ip4, __u16 port,
 		goto found;
 	rfc6052_synthesize(dst.dst6, ns->pref64, ns->plen, ip4);
 	for (i = 0; i < ALIAS_PROBES; i++) {
-		__u32 n = __sync_fetch_and_add(&alias_next, 1) % SOCK464_ALIAS_COUNT;
+		/*
+		 * Round robin, not atomic: two CPUs may try the same alias,
+		 * and NOEXIST lets one have it.  (An atomic fetch-and-add is
+		 * BPF_FETCH, which kernels before 5.12 refuse in any program
+		 * of the object: "BPF_STX uses reserved fields" on 5.10.)
+		 */
+		__u32 n = alias_next % SOCK464_ALIAS_COUNT;
+
+		alias_next = n + 1;
 
 		akey.alias = bpf_htonl(SOCK464_ALIAS_FIRST + n);
 		/* Claim a free alias; a taken one (or a full map) fails. */
