@@ -35,7 +35,8 @@
  *
  * The helpers return 0 or -errno, in the manner of Cilium's bpf_sock.c;
  * each SEC function only dispatches, and verdict() turns an errno into
- * SOCK464_REJECT after bpf_set_retval() chose what the application gets.
+ * SOCK464_REJECT after bpf_set_retval() chose what the application gets
+ * (before Linux 5.18, EPERM: have_set_retval).
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -54,6 +55,11 @@
 
 /* Set by the daemon before loading: its sockets are never translated. */
 const volatile __u32 daemon_tgid = 0;
+/*
+ * And whether the kernel has bpf_set_retval() (5.18): without it the call
+ * is pruned by the verifier and a refused call fails with EPERM.
+ */
+const volatile __u8 have_set_retval = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -249,7 +255,8 @@ static __always_inline int verdict(int err)
 {
 	if (!err)
 		return SOCK464_PROCEED;
-	bpf_set_retval(err);
+	if (have_set_retval)
+		bpf_set_retval(err);
 	return SOCK464_REJECT;
 }
 
@@ -477,7 +484,15 @@ static __always_inline __u32 alias_get(__u64 netns, __u32 ip4, __u16 port,
 		goto found;
 	rfc6052_synthesize(dst.dst6, ns->pref64, ns->plen, ip4);
 	for (i = 0; i < ALIAS_PROBES; i++) {
-		__u32 n = __sync_fetch_and_add(&alias_next, 1) % SOCK464_ALIAS_COUNT;
+		/*
+		 * Round robin, not atomic: two CPUs may try the same alias,
+		 * and NOEXIST lets one have it.  (An atomic fetch-and-add is
+		 * BPF_FETCH, which kernels before 5.12 refuse in any program
+		 * of the object: "BPF_STX uses reserved fields" on 5.10.)
+		 */
+		__u32 n = alias_next % SOCK464_ALIAS_COUNT;
+
+		alias_next = n + 1;
 
 		akey.alias = bpf_htonl(SOCK464_ALIAS_FIRST + n);
 		/* Claim a free alias; a taken one (or a full map) fails. */
@@ -723,6 +738,8 @@ static __always_inline int to_relay(struct bpf_sock_addr *ctx,
 	st->orig_ip4 = dst;
 	st->orig_port = ctx->user_port;
 	st->state = SOCK464_SK_RELAYED;
+	st->uid = (__u32)bpf_get_current_uid_gid();	/* for sockops_connect() */
+	st->netns = bpf_get_netns_cookie(ctx);
 	ctx->user_ip4 = ns->relay_ip4;
 	ctx->user_port = ns->tcp_port;
 	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
@@ -927,6 +944,9 @@ static __always_inline int unmap6(struct bpf_sock_addr *ctx)
 /*
  * The source port of a relayed connect is known here, before the SYN
  * leaves: file the connect under it for the relay to find on accept().
+ * Its uid and netns cookie come from connect4 (to_relay()): sockops
+ * programs have no bpf_get_current_uid_gid() on 6.1 (measured: "unknown
+ * func") and no bpf_get_netns_cookie() before 5.15.
  */
 static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 {
@@ -939,13 +959,13 @@ static __always_inline void sockops_connect(struct bpf_sock_ops *skops)
 	st = sk_state_peek(skops->sk);
 	if (!st || st->state != SOCK464_SK_RELAYED)
 		return;
-	key.netns = bpf_get_netns_cookie(skops);
+	key.netns = st->netns;
 	key.src_ip4 = skops->local_ip4;
 	key.src_port = bpf_htons((__u16)skops->local_port);
 	__builtin_memcpy(val.dst6, st->dst6, sizeof(val.dst6));
 	val.orig_ip4 = st->orig_ip4;
 	val.port = st->orig_port;
-	val.uid = (__u32)bpf_get_current_uid_gid();
+	val.uid = st->uid;
 	val.ifindex = st->dev_ifindex;
 	if (bpf_map_update_elem(&sock464_pending, &key, &val, BPF_ANY))
 		count(SOCK464_CNT_PENDING_LOST);

@@ -42,6 +42,13 @@
 
 /* Set by the daemon before loading: the namespace this copy serves. */
 const volatile __u64 netns_cookie = 0;
+/*
+ * And whether bpf_fib_lookup() chooses the source (BPF_FIB_LOOKUP_SRC and
+ * _SKIP_NEIGH, Linux 6.8).  Without: the daemon keeps the namespace's
+ * source for PREF64 in fib_src6 (all zero: none), see route6().
+ */
+const volatile __u8 fib_src_flag = 1;
+__u8 fib_src6[16];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -191,7 +198,9 @@ static __always_inline int route6_via(__u32 dev, const __u8 dst6[16],
  * route's MTU already leaves room for IPv6.  Without it the helper still
  * compares the packet itself with the device's MTU and says FRAG_NEEDED,
  * its answer otherwise complete: only an ICMP message can be that large
- * here, and split_out() sends it.
+ * here, and split_out() sends it.  Before 6.8 the lookup takes no flags: a
+ * next hop not yet resolved is NO_NEIGH (bpf_redirect_neigh() resolves
+ * it), the source is fib_src6, which the daemon sets.
  */
 static __always_inline int route6_fib(struct __sk_buff *skb, const __u8 dst6[16], __u8 proto,
 				      struct bpf_fib_lookup *fib)
@@ -202,9 +211,17 @@ static __always_inline int route6_fib(struct __sk_buff *skb, const __u8 dst6[16]
 	fib->l4_protocol = proto;
 	fib->ifindex = skb->ifindex;
 	__builtin_memcpy(fib->ipv6_dst, dst6, 16);
-	rc = bpf_fib_lookup(skb, fib, sizeof(*fib),
-			    BPF_FIB_LOOKUP_SRC | BPF_FIB_LOOKUP_SKIP_NEIGH);
-	return rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? 0 : -1;
+	if (fib_src_flag) {
+		rc = bpf_fib_lookup(skb, fib, sizeof(*fib),
+				    BPF_FIB_LOOKUP_SRC | BPF_FIB_LOOKUP_SKIP_NEIGH);
+		return rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? 0 : -1;
+	}
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
+	    rc != BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return -1;
+	__builtin_memcpy(fib->ipv6_src, fib_src6, 16);
+	return fib->ipv6_src[0] ? 0 : -1;	/* a global source (none: zero) */
 }
 
 #include "xlat_route.h"	/* route6_cached(), which calls route6_fib() */

@@ -121,6 +121,8 @@ struct sock464_sk {
 	__u16 pad2;
 	__u32 dev_ifindex;	/* the uplink it was bound to (SO_BINDTODEVICE), now
 				 * bound to none instead; 0: none (sock464_uplinks) */
+	__u32 uid;		/* relayed TCP: the connecting process's uid (connect4) */
+	__u64 netns;		/* and its netns cookie, for sockops (see sockops_connect()) */
 };
 
 /* The socket carries SOCK464_XLAT_MARK (kernel data path, set at creation). */

@@ -95,6 +95,7 @@ static int kernel_start(struct netns_svc *ns, char *why, size_t whylen)
 	WITH_RELAY(ns, k, err = datapath_relay.start(ns, why, whylen));
 	if (err)
 		return err;
+	shared.no_fib_src = !(probed.have & (1u << PROBE_FIB_SRC));
 	if (!users && xlat_load(&shared, ns->env->hooks, ns->env->opt->verbose))
 		err = -EOPNOTSUPP;	/* logged */
 	if (!err) {
@@ -122,12 +123,14 @@ static int kernel_start(struct netns_svc *ns, char *why, size_t whylen)
 /* The relays' ports for the fallback, and the flag that sends marked sockets to TC. */
 static void kernel_fill(const struct netns_svc *ns, struct sock464_netns *entry)
 {
-	const struct kernel_dp *k = ns->dp_priv;
+	struct kernel_dp *k = ns->dp_priv;
 	struct netns_svc v = relay_view(ns);
 
 	datapath_relay.fill(&v, entry);
 	if (k->xns.running)
 		entry->flags |= SOCK464_NS_KERNEL;
+	/* before 6.8: the source for this prefix, before the hooks see it */
+	xlat_source_update(&k->xns, entry->pref64, entry->plen);
 }
 
 static void kernel_describe(const struct netns_svc *ns, char *buf, size_t len)
@@ -195,6 +198,7 @@ static void kernel_net_changed(struct netns_svc *ns, int ifindex)
 
 	if (ifindex >= 0)
 		xlat_links_changed(&k->xns);
+	xlat_source_update(&k->xns, ns->entry.pref64, ns->entry.plen);
 }
 
 /* With --pin, the daemon's own namespace keeps translating after it. */

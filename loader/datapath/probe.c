@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,9 +32,10 @@ static const struct {
 				   BPF_FUNC_skc_lookup_tcp, "5.2" },
 	[PROBE_SK_LOOKUP_UDP] = { "bpf_sk_lookup_udp", BPF_PROG_TYPE_SCHED_CLS,
 				  BPF_FUNC_sk_lookup_udp, "4.20" },
+	[PROBE_SOCK_MARK] = { "sock_create_mark", BPF_PROG_TYPE_CGROUP_SOCK, 0, "4.15" },
 	[PROBE_SET_RETVAL] = { "bpf_set_retval", BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
 			       BPF_FUNC_set_retval, "5.18" },
-	[PROBE_SOCK_MARK] = { "sock_create_mark", BPF_PROG_TYPE_CGROUP_SOCK, 0, "4.15" },
+	[PROBE_FIB_SRC] = { "fib_lookup_src", BPF_PROG_TYPE_SCHED_CLS, 0, "6.8" },
 	[PROBE_NETNS_COOKIE_TC] = { "tc_netns_cookie", BPF_PROG_TYPE_SCHED_CLS,
 				    BPF_FUNC_get_netns_cookie, "6.15" },
 	[PROBE_TCX] = { "tcx", BPF_PROG_TYPE_SCHED_CLS, 0, "6.6" },
@@ -135,24 +137,85 @@ static bool probe_tcx(void)
 	return err == ENODEV;
 }
 
+/*
+ * bpf_fib_lookup() takes BPF_FIB_LOOKUP_SRC: run a program that looks
+ * up an IPv6 route on interface 0 with it, once (BPF_PROG_TEST_RUN).  A
+ * kernel that knows the flag gets as far as the device (-ENODEV); one
+ * that does not refuses the flags first (-EINVAL).
+ */
+static bool probe_fib_src(void)
+{
+	const int fib = -(int)sizeof(struct bpf_fib_lookup), len = sizeof(struct bpf_fib_lookup);
+	struct bpf_insn insns[32] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_6, .src_reg = BPF_REG_1 },
+	};
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt, .data_size_in = sizeof(pkt));
+	unsigned int n = 1;
+	int off, fd, err;
+
+	for (off = fib; off < 0; off += 8)	/* the struct zeroed, on the stack */
+		insns[n++] = (struct bpf_insn){ .code = BPF_ST | BPF_MEM | BPF_DW,
+						.dst_reg = BPF_REG_10, .off = (short)off };
+	insns[n++] = (struct bpf_insn){ .code = BPF_ST | BPF_MEM | BPF_B, .dst_reg = BPF_REG_10,
+					.off = (short)(fib + (int)offsetof(struct bpf_fib_lookup, family)),
+					.imm = 10 /* AF_INET6 */ };
+	insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_X,
+					.dst_reg = BPF_REG_1, .src_reg = BPF_REG_6 };
+	insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_X,
+					.dst_reg = BPF_REG_2, .src_reg = BPF_REG_10 };
+	insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_ADD | BPF_K,
+					.dst_reg = BPF_REG_2, .imm = fib };
+	insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+					.dst_reg = BPF_REG_3, .imm = len };
+	insns[n++] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+					.dst_reg = BPF_REG_4, .imm = BPF_FIB_LOOKUP_SRC };
+	insns[n++] = (struct bpf_insn){ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_fib_lookup };
+	insns[n++] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
+	fd = load_insns(BPF_PROG_TYPE_SCHED_CLS, 0, insns, n);
+	if (fd < 0)
+		return false;
+	err = bpf_prog_test_run_opts(fd, &run);
+	close(fd);
+	return !err && (int)run.retval != -EINVAL;
+}
+
+/* Is @name in SOCK464_PROBE_DISABLE (comma-separated)? */
+static bool disabled(const char *name)
+{
+	const char *list = getenv(PROBE_DISABLE_ENV), *p;
+	size_t len = strlen(name);
+
+	for (p = list; p && *p; p += strcspn(p, ","), p += *p == ',') {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+	}
+	return false;
+}
+
+bool probe_one(enum probe_feature f)
+{
+	if (f >= PROBE_COUNT || disabled(features[f].name))
+		return false;
+	if (f == PROBE_TCX)
+		return probe_tcx();
+	if (f == PROBE_SOCK_MARK)
+		return probe_sock_mark();
+	if (f == PROBE_FIB_SRC)
+		return probe_fib_src();
+	if (features[f].helper)
+		return probe_helper(features[f].type, features[f].helper);
+	return libbpf_probe_bpf_prog_type(features[f].type, NULL) == 1;
+}
+
 void probe_kernel(struct probe_result *r)
 {
 	unsigned int f;
-	bool ok;
 
 	r->have = 0;
-	for (f = 0; f < PROBE_COUNT; f++) {
-		if (f == PROBE_TCX)
-			ok = probe_tcx();
-		else if (f == PROBE_SOCK_MARK)
-			ok = probe_sock_mark();
-		else if (features[f].helper)
-			ok = probe_helper(features[f].type, features[f].helper);
-		else
-			ok = libbpf_probe_bpf_prog_type(features[f].type, NULL) == 1;
-		if (ok)
+	for (f = 0; f < PROBE_COUNT; f++)
+		if (probe_one(f))
 			r->have |= 1u << f;
-	}
 }
 
 /* "bpf_redirect_neigh (5.10), bpf_set_retval (5.18)": what @missing names. */
@@ -166,6 +229,19 @@ static void list_missing(unsigned int missing, char *buf, size_t len)
 		if (missing & (1u << f))
 			n += snprintf(buf + n, len - n, "%s%s (%s)", n ? ", " : "",
 				      features[f].name, features[f].since);
+}
+
+/* "; without bpf_set_retval (5.18): fallbacks" when the kernel lacks optional features. */
+static void add_fallbacks(struct probe_result *r)
+{
+	unsigned int lacking = ~r->have & ((1u << PROBE_SET_RETVAL) | (1u << PROBE_FIB_SRC));
+	size_t n = strlen(r->reason);
+	char list[80];
+
+	if (!lacking || r->mode == TC_MODE_NONE)
+		return;
+	list_missing(lacking, list, sizeof(list));
+	snprintf(r->reason + n, sizeof(r->reason) - n, "; without %s: fallbacks", list);
 }
 
 void probe_choose(struct probe_result *r, enum opt_tc_attach want)
@@ -195,6 +271,7 @@ void probe_choose(struct probe_result *r, enum opt_tc_attach want)
 		snprintf(r->reason, sizeof(r->reason),
 			 "clsact: no tcx links in this kernel (6.6), cls_bpf filters instead");
 	}
+	add_fallbacks(r);
 }
 
 char *probe_format(const struct probe_result *r, char *buf, size_t len)

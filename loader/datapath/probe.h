@@ -9,6 +9,7 @@
 #ifndef SOCK464_PROBE_H
 #define SOCK464_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "options.h"
@@ -23,15 +24,23 @@ enum probe_feature {
 	PROBE_FIB_LOOKUP,
 	PROBE_SKC_LOOKUP_TCP,
 	PROBE_SK_LOOKUP_UDP,
-	PROBE_SET_RETVAL,	/* cgroup/connect4 */
 	PROBE_SOCK_MARK,	/* ctx->mark writable in cgroup/sock_create */
-	PROBE_NETNS_COOKIE_TC,	/* bpf_get_netns_cookie in sched_cls: optional */
+	/* optional from here: a fallback without them (docs/kernels.md) */
+	PROBE_SET_RETVAL,	/* cgroup/connect4: without it, refusals are EPERM */
+	PROBE_FIB_SRC,		/* bpf_fib_lookup(BPF_FIB_LOOKUP_SRC): else the daemon's source */
+	PROBE_NETNS_COOKIE_TC,	/* bpf_get_netns_cookie in sched_cls: reported only */
 	PROBE_TCX,		/* tcx links: tcx rather than clsact */
 	PROBE_COUNT
 };
 
 /* The features the kernel path cannot do without, whatever the attachment. */
-#define PROBE_REQUIRED	((1u << PROBE_NETNS_COOKIE_TC) - 1)
+#define PROBE_REQUIRED	((1u << PROBE_SET_RETVAL) - 1)
+
+/*
+ * SOCK464_PROBE_DISABLE="name,name": probes of these names answer no, so
+ * that the fallbacks of older kernels can be tested on a new one.
+ */
+#define PROBE_DISABLE_ENV "SOCK464_PROBE_DISABLE"
 
 struct probe_result {
 	unsigned int have;		/* bit (1 << enum probe_feature) per feature */
@@ -44,6 +53,9 @@ const char *probe_name(enum probe_feature f);
 
 /* Run every probe into r->have (needs CAP_BPF and CAP_NET_ADMIN). */
 void probe_kernel(struct probe_result *r);
+
+/* Run the probe of one feature (for the hooks' fallbacks): has the kernel it? */
+bool probe_one(enum probe_feature f);
 
 /* Choose r->mode and r->reason from r->have and the tc-attach setting. Pure. */
 void probe_choose(struct probe_result *r, enum opt_tc_attach want);

@@ -50,6 +50,7 @@ static struct sock464_xlat *load_copy(struct xlat *x, __u64 cookie,
 		return NULL;
 	}
 	skel->rodata->netns_cookie = cookie;
+	skel->rodata->fib_src_flag = !x->no_fib_src;
 	err = bpf_map__reuse_fd(skel->maps.sock464_netns, x->netns_map_fd);
 	if (!err)	/* the bound uplink of each socket (SO_BINDTODEVICE) */
 		err = bpf_map__reuse_fd(skel->maps.sock464_sk, x->sk_map_fd);
@@ -71,9 +72,11 @@ static struct sock464_xlat *load_copy(struct xlat *x, __u64 cookie,
 		err = xlat_pin_maps(skel, x->pin_dir);
 	if (!err)
 		err = sock464_xlat__load(skel);
+	if (!err)
+		xlat_source_preset(x, cookie, skel);
 	if (err) {
 		log_err("loading the TC translator failed: %s (the kernel data path "
-			"needs Linux 6.8 or later; -v shows more)", strerror(-err));
+			"needs Linux 5.10 or later; -v shows more)", strerror(-err));
 		sock464_xlat__destroy(skel);
 		return NULL;
 	}

@@ -39,6 +39,7 @@ struct xlat {
 	int uplinks_map_fd;		/* the hooks' sock464_uplink_ids */
 	struct sock464_xlat *skel;	/* the first copy: owns the counters */
 	char pin_dir[256];		/* PIN/xlat for its maps and links, or "" */
+	bool no_fib_src;	/* set before xlat_load(): no BPF_FIB_LOOKUP_SRC (< 6.8) */
 };
 
 struct xlat_link {
@@ -57,6 +58,8 @@ struct xlat_ns {
 	char pin_dir[256];	/* its tcx links pinned here, kept at stop; or "" */
 	char saved[XLAT_NSYSCTL][16];	/* their values before the daemon's */
 	unsigned int mtu;	/* of the IPv4 route */
+	__u8 src6[16];		/* x->no_fib_src: the source the programs use */
+	int src_err;		/* and why there is none (-errno), for the log */
 	struct tc_attachment lo;	/* lo egress */
 	unsigned int nlinks;
 	struct xlat_link links[XLAT_MAX_LINKS];
@@ -96,6 +99,14 @@ bool xlat_keeps(const struct xlat_ns *n);
  * the sysctls from @state_path (then removed) if it is there.  For --purge.
  */
 void xlat_forget(const char *state_path);
+/*
+ * x->no_fib_src (kernels before 6.8): give the programs the IPv6 source
+ * the namespace uses towards @pref64/@plen (0: none known yet); again
+ * whenever the prefix, links or addresses change.  Otherwise nothing.
+ */
+void xlat_source_update(struct xlat_ns *n, const __u8 pref64[16], unsigned int plen);
+/* The same for a new copy of @x's programs, from the entry for @cookie, before it is attached. */
+void xlat_source_preset(struct xlat *x, __u64 cookie, struct sock464_xlat *skel);
 /* Links came or went: translate on every uplink there is now. */
 void xlat_links_changed(struct xlat_ns *n);
 /* The translator's counters, summed over the CPUs. */

@@ -239,8 +239,10 @@ static int netns_svc_start(struct netns_svc *ns, const struct netns_svc_spec *sp
 	}
 	ns->cookie = netns_cookie(ns->nsfd);
 	if (!ns->cookie) {
-		snprintf(why, whylen, "cannot read its network namespace's cookie "
-			 "(the daemon needs CAP_SYS_ADMIN)");
+		err = errno;
+		snprintf(why, whylen, "cannot read its network namespace's cookie: %s (%s)",
+			 strerror(err), err == ENOPROTOOPT ?
+			 "SO_NETNS_COOKIE is Linux 5.14" : "the daemon needs CAP_SYS_ADMIN");
 		return -EINVAL;
 	}
 	err = ns->env->dp->start(ns, why, whylen);

@@ -10,15 +10,18 @@
 # SOCK464_BOOT_ACCEL (kvm, tcg or auto: kvm unless /dev/kvm is PVM, see
 # docs/boot-test.md), SOCK464_BOOT_TIMEOUT (seconds for the boot, default
 # 180 with kvm, 600 with tcg),
-# SOCK464_BOOT_REBUILD=1 (debootstrap again).
+# SOCK464_BOOT_REBUILD=1 (debootstrap again), SOCK464_BOOT_KERNEL (bookworm:
+# Debian 12's 6.1, the default; bullseye: Debian 11's 5.10, fetched with
+# apt-get from the same mirror and installed beside it).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${SOCK464_BOOT_DIR:-/var/tmp/sock464-boot}
 ACCEL=${SOCK464_BOOT_ACCEL:-auto}
+KSUITE=${SOCK464_BOOT_KERNEL:-bookworm}
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,initramfs-tools,linux-image-amd64,libbpf1,libelf1,zlib1g,libc-ares2,libmnl0,libjson-c5,iproute2,python3,util-linux
+PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,initramfs-tools,linux-image-amd64,libbpf1,libelf1,zlib1g,libc-ares2,libmnl0,libjson-c5,iproute2,python3,util-linux,tayga
 BASE=$CACHE/base           # debootstrap result, kept between runs
 STAGE=$CACHE/stage         # base + this tree + test units, made each run
 IMAGE=$CACHE/disk.img
@@ -46,6 +49,10 @@ if [ "$ACCEL" = auto ]; then
 		say "no usable /dev/kvm: using tcg (slower)"
 	fi
 fi
+case $KSUITE in
+bookworm|bullseye) ;;
+*) fail "SOCK464_BOOT_KERNEL must be bookworm or bullseye" ;;
+esac
 case $ACCEL in
 kvm) [ -w /dev/kvm ] || fail "/dev/kvm is not usable"
 	QEMU_ACCEL=(-enable-kvm) TIMEOUT=${SOCK464_BOOT_TIMEOUT:-180} ;;
@@ -91,6 +98,25 @@ mirror() {
 	done
 }
 
+# old_kernel: Debian 11's kernel package (5.10), downloaded once with
+# apt-get from the bookworm mirror's bullseye suite (signed by the keys in
+# debian-archive-keyring), into $CACHE/kernel-bullseye; prints its path.
+old_kernel() {
+	local dir=$CACHE/kernel-bullseye apt m pkg
+	ls "$dir"/linux-image-*.deb 2>/dev/null | head -n1 | grep . && return 0
+	m=$(mirror | head -n1)
+	[ -n "$m" ] || return 1
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $m bullseye main" >"$dir/sources.list"
+	apt=(-o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache")
+	apt-get "${apt[@]}" update >&2 || return 1
+	pkg=$(apt-cache "${apt[@]}" depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)/\1/p' | head -n1)
+	[ -n "$pkg" ] || return 1
+	(cd "$dir" && apt-get "${apt[@]}" download "$pkg" >&2) || return 1
+	ls "$dir"/linux-image-*.deb | head -n1
+}
+
 # --- the base system, cached ---------------------------------------------------
 stamp="$SUITE $PACKAGES"
 if [ "${SOCK464_BOOT_REBUILD:-0}" = 1 ] || [ "$(cat "$CACHE/base.ok" 2>/dev/null)" != "$stamp" ]; then
@@ -128,8 +154,11 @@ rm "$STAGE/tmp/sock464.deb"
 
 G=$HERE/guest
 install -d "$STAGE/usr/local/lib/sock464-boot"
-install -m 0755 "$G/probe.py" "$G/server.py" "$G/report.sh" "$STAGE/usr/local/lib/sock464-boot/"
-install -m 0644 "$G/probe.service" "$G/server.service" "$G/report.service" "$STAGE/etc/systemd/system/"
+install -m 0755 "$G/probe.py" "$G/server.py" "$G/report.sh" "$G/nat64.sh" "$G/hold.py" \
+	"$G/kpath.sh" "$STAGE/usr/local/lib/sock464-boot/"
+install -m 0644 "$G/probe.service" "$G/server.service" "$G/report.service" \
+	"$G/nat64.service" "$G/nat64-tayga.service" "$G/hold.service" "$G/kpath.service" \
+	"$STAGE/etc/systemd/system/"
 # The TC attachment layer (issue 15): tctool and its test script, run by
 # tc-attach.service on the guest's own kernel.
 TREE=$STAGE/usr/local/lib/sock464-boot/tree
@@ -142,10 +171,12 @@ install -m 0755 "$G/tc-attach.sh" "$STAGE/usr/local/lib/sock464-boot/"
 install -m 0644 "$G/tc-attach.service" "$STAGE/etc/systemd/system/"
 cat >"$STAGE/etc/sock464/sock464.conf" <<'EOF'
 # sock464 boot test: a static prefix, no discovery, no cgroup (probe.service
-# gets translation from its drop-in).
+# and hold.service get translation from their drop-ins), the kernel data
+# path (tc-attach auto: clsact on 6.1, which has no tcx).
 pref64 2001:db8:64::/96
 no-ra yes
 no-dns64 yes
+data-path kernel
 EOF
 echo sock464-boot >"$STAGE/etc/hostname"
 # A machine id, so that this is not a "first boot" (systemd-firstboot would
@@ -155,13 +186,17 @@ echo '/dev/vda / ext4 rw,errors=remount-ro 0 1' >"$STAGE/etc/fstab"
 
 # The drop-in, as the guest's own sock464ctl prints it (its ExecStartPre then
 # names /usr/sbin/sock464ctl, read from /proc/self/exe).
-install -d "$STAGE/etc/systemd/system/probe.service.d"
 mount -t proc proc "$STAGE/proc"
 trap 'mountpoint -q "$STAGE/proc" && umount "$STAGE/proc"' EXIT
-chroot "$STAGE" /usr/sbin/sock464ctl dropin probe.service >"$STAGE/etc/systemd/system/probe.service.d/sock464.conf" ||
-	fail "sock464ctl dropin in the guest"
-chroot "$STAGE" systemctl enable server.service probe.service tc-attach.service report.service >/dev/null 2>&1 ||
-	fail "systemctl enable in the guest"
+for unit in probe.service hold.service; do
+	install -d "$STAGE/etc/systemd/system/$unit.d"
+	chroot "$STAGE" /usr/sbin/sock464ctl dropin $unit >"$STAGE/etc/systemd/system/$unit.d/sock464.conf" ||
+		fail "sock464ctl dropin $unit in the guest"
+done
+chroot "$STAGE" systemctl enable nat64.service server.service probe.service tc-attach.service \
+	kpath.service report.service >/dev/null 2>&1 || fail "systemctl enable in the guest"
+# Debian's tayga starts one from /etc/tayga.conf at boot: ours runs in nat64.
+chroot "$STAGE" systemctl mask tayga.service >/dev/null 2>&1 || true
 chroot "$STAGE" systemctl mask serial-getty@ttyS0.service getty@tty1.service >/dev/null 2>&1 || true
 umount "$STAGE/proc"
 trap - EXIT
@@ -172,6 +207,16 @@ grep -q '^ExecStartPre=-+/usr/sbin/sock464ctl attach --self --hooks complement$'
 	fail "sock464.service not enabled by the package"
 
 KERNEL=$(ls "$STAGE"/boot/vmlinuz-* | sort -V | tail -n1)
+if [ "$KSUITE" = bullseye ]; then
+	KDEB=$(old_kernel) || fail "downloading Debian 11's kernel (bullseye) from the mirror"
+	say "installing ${KDEB##*/} in $STAGE"
+	cp "$KDEB" "$STAGE/tmp/kernel.deb"
+	mount -t proc proc "$STAGE/proc"
+	chroot "$STAGE" dpkg -i /tmp/kernel.deb >&2 || { umount "$STAGE/proc"; fail "dpkg -i ${KDEB##*/} in the guest"; }
+	umount "$STAGE/proc"
+	rm "$STAGE/tmp/kernel.deb"
+	KERNEL=$(ls "$STAGE"/boot/vmlinuz-5.10.* | sort -V | tail -n1)
+fi
 INITRD=$STAGE/boot/initrd.img-${KERNEL##*/vmlinuz-}
 cp "$KERNEL" "$CACHE/vmlinuz"
 cp "$INITRD" "$CACHE/initrd.img"
@@ -196,8 +241,17 @@ tr -d '\r' <"$LOG" >"$LOG.txt" && mv "$LOG.txt" "$LOG"
 say "qemu exited with $rc after $((T2 - T1))s (total $((T2 - T0))s)"
 
 # --- verdict ---------------------------------------------------------------------
-grep '^BOOT-REPORT\|^probe:\|^server:\|^tc-attach:' "$LOG" >&2 || true
+grep '^BOOT-REPORT\|^probe:\|^server:\|^tc-attach:\|^hold:\|^nat64:' "$LOG" >&2 || true
 problems=()
+# What the guest's kernel lacks that has a fallback, as its probes found
+# (tctool's features line): the log must name it, and without
+# fib_lookup_src the daemon must have chosen the source. (Debian 12's
+# 6.1.176 has BPF_FIB_LOOKUP_SRC: measured.)
+feature() { grep -a -m1 '^tc-attach: features:' "$LOG" | grep -o " $1=[a-z]*" | cut -d= -f2; }
+FALLBACKS=
+[ "$(feature bpf_set_retval)" = no ] && FALLBACKS='bpf_set_retval \(5\.18\)'
+[ "$(feature fib_lookup_src)" = no ] && FALLBACKS="${FALLBACKS:+$FALLBACKS, }fib_lookup_src \\(6\\.8\\)"
+FALLBACKS=${FALLBACKS:+; without $FALLBACKS: fallbacks}
 has() { grep -qE "$1" "$LOG" || problems+=("$2"); }
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	problems+=("timeout after ${TIMEOUT}s")
@@ -216,7 +270,21 @@ else
 	has '^BOOT-REPORT pins: .*connect4' "no programs pinned in /sys/fs/bpf/sock464"
 	has '^BOOT-REPORT probe: Result=success ExecMainStatus=0$' "probe.service failed"
 	has 'probe: getpeername 198\.51\.100\.10:8080' "probe did not see the IPv4 peer 198.51.100.10:8080"
-	has 'probe: reply pong \[2001:db8:64::' "probe got no reply from the server over IPv6"
+	has 'probe: reply pong \[192\.0\.2\.[0-9]+\]' "probe got no TCP reply through the NAT64"
+	has 'probe: udp reply upong \[192\.0\.2\.[0-9]+\]:[0-9]+ from 198\.51\.100\.10:8080' "probe got no UDP reply through the NAT64"
+	has '^BOOT-REPORT kpath status: data path: kernel \(clsact on lo egress and 1 uplinks' "sock464ctl status does not show the kernel path on clsact"
+	has '^BOOT-REPORT kpath counters: +xlat_out=[1-9][0-9]* xlat_in=[1-9][0-9]* +xlat_out_no_route=0$' "the translator counted no packets (or unroutable ones)"
+	has '^BOOT-REPORT kpath filters before: 2$' "not one sock464 filter on lo egress and one on uplink0 ingress"
+	has '^BOOT-REPORT kpath restart: sock464 active' "sock464 not active after systemctl restart"
+	has '^BOOT-REPORT kpath restart: survived' "the established connection did not survive systemctl restart sock464"
+	has '^BOOT-REPORT kpath filters after: 2$' "leftover or duplicate sock464 filters after the restart"
+	has '^BOOT-REPORT kpath status after: data path: kernel \(clsact' "no kernel path after the restart"
+	has "^BOOT-REPORT kpath log: kernel data path: clsact: no tcx links in this kernel \\(6\\.6\\), cls_bpf filters instead$FALLBACKS\$" "the log does not name clsact and the fallbacks the probes call for"
+	if [ "$(feature fib_lookup_src)" = no ]; then
+		has '^BOOT-REPORT kpath source: kernel path: IPv6 source 2001:db8:1::2, chosen by the daemon' "the daemon did not choose the IPv6 source (no BPF_FIB_LOOKUP_SRC)"
+	else
+		has '^BOOT-REPORT kpath source: from bpf_fib_lookup$' "the daemon chose a source although bpf_fib_lookup has BPF_FIB_LOOKUP_SRC"
+	fi
 	has '^BOOT-REPORT tc-probe mode: clsact$' "the probes did not choose clsact on the guest's kernel"
 	has '^BOOT-REPORT tc-attach: RESULT passed=[1-9][0-9]* failed=0 .* exit=0$' "the TC attachment tests failed in the guest"
 	has '^BOOT-REPORT failed units: *$' "failed units in the guest"

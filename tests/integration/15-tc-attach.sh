@@ -119,7 +119,6 @@ t_begin "probe: every feature the kernel path needs, and the choice"
 assert_ok "$TCTOOL" probe &&
 assert_not_contains "$T_OUT" "sched_cls=no" &&
 assert_not_contains "$T_OUT" "bpf_redirect_neigh=no" "features" &&
-assert_not_contains "$T_OUT" "bpf_set_retval=no" "features" &&
 assert_not_contains "$T_OUT" "sock_create_mark=no" "features"
 HAVE_TCX=$(sed -n 's/.* tcx=\(yes\|no\)$/\1/p' <<<"$T_OUT" | head -n 1)
 t_log "kernel $(uname -r): $T_OUT"

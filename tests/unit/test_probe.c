@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "probe.h"
@@ -65,20 +67,58 @@ static void test_missing(void **state)
 	unsigned int f;
 
 	(void)state;
-	for (f = 0; f < PROBE_NETNS_COOKIE_TC; f++) {
+	for (f = 0; f < PROBE_SET_RETVAL; f++) {
 		r = choose(ALL & ~BIT(f), OPT_TC_AUTO);
 		assert_int_equal(r.mode, TC_MODE_NONE);
 		assert_non_null(strstr(r.reason, probe_name(f)));
 		r = choose(ALL & ~BIT(f), OPT_TC_CLSACT);
 		assert_int_equal(r.mode, TC_MODE_NONE);
 	}
-	/* 5.15 (Ubuntu 22.04): bpf_set_retval came in 5.18. */
-	r = choose(ALL & ~BIT(PROBE_TCX) & ~BIT(PROBE_NETNS_COOKIE_TC) & ~BIT(PROBE_SET_RETVAL),
-		   OPT_TC_AUTO);
-	assert_string_equal(r.reason, "relay: the kernel lacks bpf_set_retval (5.18)");
 	r = choose(ALL & ~BIT(PROBE_REDIRECT_NEIGH) & ~BIT(PROBE_SOCK_MARK), OPT_TC_AUTO);
 	assert_string_equal(r.reason,
 			    "relay: the kernel lacks bpf_redirect_neigh (5.10), sock_create_mark (4.15)");
+}
+
+/*
+ * Optional features: a fallback, never the relay.  6.1 (Debian 12) lacks
+ * BPF_FIB_LOOKUP_SRC; 5.10 to 5.17 (Debian 11, Ubuntu 22.04's 5.15) also
+ * bpf_set_retval.
+ */
+static void test_fallbacks(void **state)
+{
+	unsigned int old = ALL & ~BIT(PROBE_TCX) & ~BIT(PROBE_NETNS_COOKIE_TC);
+	struct probe_result r;
+
+	(void)state;
+	r = choose(old & ~BIT(PROBE_FIB_SRC), OPT_TC_AUTO);
+	assert_int_equal(r.mode, TC_MODE_CLSACT);
+	assert_string_equal(r.reason, "clsact: no tcx links in this kernel (6.6), cls_bpf filters "
+			    "instead; without fib_lookup_src (6.8): fallbacks");
+	r = choose(old & ~BIT(PROBE_FIB_SRC) & ~BIT(PROBE_SET_RETVAL), OPT_TC_AUTO);
+	assert_int_equal(r.mode, TC_MODE_CLSACT);
+	assert_string_equal(r.reason, "clsact: no tcx links in this kernel (6.6), cls_bpf filters "
+			    "instead; without bpf_set_retval (5.18), fib_lookup_src (6.8): fallbacks");
+	r = choose(ALL & ~BIT(PROBE_SET_RETVAL), OPT_TC_CLSACT);
+	assert_int_equal(r.mode, TC_MODE_CLSACT);
+	assert_string_equal(r.reason, "clsact: tc-attach clsact (tcx would be available); "
+			    "without bpf_set_retval (5.18): fallbacks");
+	/* no fallbacks named when the relay runs anyway */
+	r = choose(old & ~BIT(PROBE_SET_RETVAL) & ~BIT(PROBE_REDIRECT_NEIGH), OPT_TC_AUTO);
+	assert_string_equal(r.reason, "relay: the kernel lacks bpf_redirect_neigh (5.10)");
+}
+
+/* SOCK464_PROBE_DISABLE: named probes answer no, others run (as root) or not. */
+static void test_disable(void **state)
+{
+	(void)state;
+	setenv(PROBE_DISABLE_ENV, "tcx,bpf_set_retval", 1);
+	assert_false(probe_one(PROBE_TCX));
+	assert_false(probe_one(PROBE_SET_RETVAL));
+	setenv(PROBE_DISABLE_ENV, "bpf_set_retval_x,tc", 1);
+	if (geteuid() == 0)	/* the probes need CAP_BPF */
+		assert_true(probe_one(PROBE_SET_RETVAL));
+	unsetenv(PROBE_DISABLE_ENV);
+	assert_false(probe_one(PROBE_COUNT));
 }
 
 static void test_format(void **state)
@@ -99,6 +139,8 @@ int main(void)
 		cmocka_unit_test(test_tcx_kernel),
 		cmocka_unit_test(test_clsact_kernel),
 		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_fallbacks),
+		cmocka_unit_test(test_disable),
 		cmocka_unit_test(test_format),
 	};
 

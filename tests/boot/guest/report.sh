@@ -14,8 +14,15 @@ r "probe: $(systemctl show -p Result probe) $(systemctl show -p ExecMainStatus p
 r "bpffs: $(findmnt -n -o FSTYPE,TARGET /sys/fs/bpf)"
 r "pins: $(ls /sys/fs/bpf/sock464 2>&1 | tr '\n' ' ')"
 r "failed units: $(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
-echo "----- journalctl -u sock464 -u probe -u server"
-journalctl -b --no-pager -o short-monotonic -u sock464 -u probe -u server
+echo "----- journalctl -u sock464 -u probe -u server -u nat64 -u nat64-tayga -u hold"
+journalctl -b --no-pager -o short-monotonic -u sock464 -u probe -u server -u nat64 \
+	-u nat64-tayga -u hold
+if ! systemctl -q is-active sock464; then
+	# why: the daemon once more by hand, with -v (the verifier's log)
+	echo "----- sock464-load -v (sock464.service is not active)"
+	timeout 30 sock464-load -v --control /run/sock464-diag --no-ra --no-dns64 \
+		--pref64 2001:db8:64::/96 --data-path kernel 2>&1 | tail -n 80 | sed 's/^/diag: /'
+fi
 echo "----- sock464ctl status"
 sock464ctl status 2>&1
 echo "----- systemctl status sock464"
