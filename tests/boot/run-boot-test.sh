@@ -171,12 +171,12 @@ install -m 0755 "$G/tc-attach.sh" "$STAGE/usr/local/lib/sock464-boot/"
 install -m 0644 "$G/tc-attach.service" "$STAGE/etc/systemd/system/"
 cat >"$STAGE/etc/sock464/sock464.conf" <<'EOF'
 # sock464 boot test: a static prefix, no discovery, no cgroup (probe.service
-# and hold.service get translation from their drop-ins), the kernel data
-# path (tc-attach auto: clsact on 6.1, which has no tcx).
+# and hold.service get translation from their drop-ins); data-path and
+# tc-attach left at auto, which must choose the kernel path (clsact on 6.1,
+# which has no tcx).
 pref64 2001:db8:64::/96
 no-ra yes
 no-dns64 yes
-data-path kernel
 EOF
 echo sock464-boot >"$STAGE/etc/hostname"
 # A machine id, so that this is not a "first boot" (systemd-firstboot would
