@@ -110,9 +110,54 @@ static __always_inline struct sock464_netns *netns_entry(struct __sk_buff *skb)
 	(void)skb;
 
 	if (!ns || !(ns->flags & (SOCK464_NS_KERNEL | SOCK464_NS_XLAT_ONLY)) ||
-	    !rfc6052_len_valid(ns->plen))
+	    (!rfc6052_len_valid(ns->plen) && !rfc6052_len_valid(ns->prev_plen)))
 		return NULL;
 	return ns;
+}
+
+/*
+ * The IPv4 form of @a6 under the namespace's prefix, else under the one
+ * before it (a flow that began before a PREF64 change): 1 and @ip4, or 0.
+ */
+static __always_inline int extract4(const struct sock464_netns *ns, const __u8 a6[16],
+				    __u32 *ip4)
+{
+	return rfc6052_extract(a6, ns->pref64, ns->plen, ip4) ||
+	       rfc6052_extract(a6, ns->prev_pref64, ns->prev_plen, ip4);
+}
+
+/*
+ * The packet's full socket's state (the hooks' sock464_sk), or NULL; @full:
+ * 0 for a packet without its full socket (a time-wait socket's ACK).
+ */
+static __always_inline struct sock464_sk *sk_state(struct __sk_buff *skb, int *full)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	*full = !!sk;
+	return sk ? bpf_sk_storage_get(&sock464_sk, sk, NULL, 0) : NULL;
+}
+
+/*
+ * The IPv6 destination for @daddr: the one its socket connected to
+ * (kernel_connect() in sock464.bpf.c filed it), so that a flow keeps the
+ * prefix it began with across a PREF64 change as the relays' do; else
+ * (another destination of a UDP socket, no full socket) the namespace's
+ * prefix now.  0, or -1 if there is none.
+ */
+static __always_inline int flow_dst6(const struct sock464_netns *ns, const struct sock464_sk *st,
+				     __u32 daddr, __u8 dst6[16])
+{
+	if (st && st->state == SOCK464_SK_KERNEL && st->orig_ip4 == daddr) {
+		__builtin_memcpy(dst6, st->dst6, 16);
+		return 0;
+	}
+	if (!rfc6052_len_valid(ns->plen))
+		return -1;
+	rfc6052_synthesize(dst6, ns->pref64, ns->plen, daddr);
+	return 0;
 }
 
 /* Offset of the TCP or UDP checksum field from the start of L4. */
@@ -133,25 +178,21 @@ static __always_inline __u64 l4_csum_flags(__u8 proto)
  * xlat_bound, where a TCP or UDP packet sent without its full socket (a
  * time-wait socket's ACK) finds it.
  */
-static __always_inline __u32 bound_uplink(struct __sk_buff *skb, const struct xlat_ip4 *h4)
+static __always_inline __u32 bound_uplink(struct __sk_buff *skb, const struct xlat_ip4 *h4,
+					  const struct sock464_sk *st, int full)
 {
 	struct sock464_bound_key key = { .netns = netns_cookie, .ip4 = h4->daddr,
 					 .proto = h4->protocol };
-	struct bpf_sock *sk = skb->sk;
-	struct sock464_sk *st;
 	__u32 *filed, dev;
 	int keyed;
 
 	keyed = (h4->protocol == XLAT_PROTO_TCP || h4->protocol == XLAT_PROTO_UDP) &&
 		!xlat_ip4_is_fragment(h4) &&
 		!bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, &key.sport, 4);
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (!sk) {
+	if (!full) {
 		filed = keyed ? bpf_map_lookup_elem(&xlat_bound, &key) : NULL;
 		return filed ? *filed : 0;
 	}
-	st = bpf_sk_storage_get(&sock464_sk, sk, NULL, 0);
 	dev = st ? st->dev_ifindex : 0;
 	if (!dev || !keyed)
 		return dev;
@@ -215,9 +256,10 @@ static __always_inline int route6_fib(struct __sk_buff *skb, const __u8 dst6[16]
  * @fib filled, or -1.
  */
 static __always_inline int route6(struct __sk_buff *skb, const struct xlat_ip4 *h4,
+				  const struct sock464_sk *st, int full,
 				  const __u8 dst6[16], struct bpf_fib_lookup *fib)
 {
-	__u32 dev = bound_uplink(skb, h4);
+	__u32 dev = bound_uplink(skb, h4, st, full);
 
 	__builtin_memset(fib, 0, sizeof(*fib));
 	if (dev)
@@ -300,11 +342,12 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 {
 	struct bpf_fib_lookup fib;
 	struct sock464_netns *ns;
+	struct sock464_sk *st;
 	struct xlat_ip4 h4;
 	struct xlat_ip6 h6;
 	struct xlat_frag f;
 	__u8 dst6[16], src6[16];
-	int frag;
+	int frag, full;
 
 	if (skb->mark == SOCK464_XLAT_MARK_SPLIT)
 		return split_clone(skb);
@@ -320,8 +363,12 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		count(SOCK464_XC_OUT_NO_NETNS);
 		return TC_ACT_SHOT;
 	}
-	rfc6052_synthesize(dst6, ns->pref64, ns->plen, h4.daddr);
-	if (route6(skb, &h4, dst6, &fib)) {
+	st = sk_state(skb, &full);
+	if (flow_dst6(ns, st, h4.daddr, dst6)) {
+		count(SOCK464_XC_OUT_NO_NETNS);
+		return TC_ACT_SHOT;
+	}
+	if (route6(skb, &h4, st, full, dst6, &fib)) {
 		count(SOCK464_XC_OUT_NO_ROUTE);
 		return TC_ACT_SHOT;
 	}
@@ -398,6 +445,27 @@ static __always_inline int ours(struct __sk_buff *skb, __u8 proto, __u32 s4,
 	found = sk->mark == SOCK464_XLAT_MARK || sk->mark == SOCK464_XLAT_MARK_CONN;
 	bpf_sk_release(sk);
 	return found;
+}
+
+/*
+ * ours() again for a source @a6 that is under both the namespace's prefix
+ * and the one before it (they overlap: 64:ff9b::/96 and 64:ff9b::/48),
+ * whose form under the current one (@s4) found nothing: its form under the
+ * previous one, into @s4 if that finds the flow.
+ */
+static __always_inline int ours_prev(struct __sk_buff *skb, const struct sock464_netns *ns,
+				     const __u8 a6[16], __u8 proto, __u16 sport, __u16 dport,
+				     __u32 *s4)
+{
+	__u32 p4;
+	int mine;
+
+	if (!rfc6052_extract(a6, ns->prev_pref64, ns->prev_plen, &p4) || p4 == *s4)
+		return 0;
+	mine = ours(skb, proto, p4, sport, dport);
+	if (mine)
+		*s4 = p4;
+	return mine;
 }
 
 /*
@@ -486,7 +554,8 @@ static __always_inline int frag_l4_in(struct __sk_buff *skb, const struct xlat_i
  * flow's socket (an ICMP echo reply: its echo) and files the identification
  * for the others.
  */
-static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 *h6, __u32 s4)
+static __always_inline int frag_in(struct __sk_buff *skb, const struct sock464_netns *ns,
+				   const struct xlat_ip6 *h6, __u32 s4)
 {
 	struct sock464_frag_key key = { .netns = netns_cookie, .ip4 = s4 };
 	__u32 d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST);
@@ -510,7 +579,8 @@ static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 
 			if (!len)
 				goto not_ours;
 		} else {
-			mine = ours(skb, f.nexthdr, s4, ports[0], ports[1]);
+			mine = ours(skb, f.nexthdr, s4, ports[0], ports[1]) ?:
+			       ours_prev(skb, ns, h6->saddr, f.nexthdr, ports[0], ports[1], &s4);
 			if (!mine)
 				goto not_ours;
 			if (native_owner(skb, h6, ports, mine, f.nexthdr)) {
@@ -555,13 +625,13 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		count(SOCK464_XC_IN_NO_NETNS);
 		return XLAT_NEXT;
 	}
-	if (!rfc6052_extract(h6.saddr, ns->pref64, ns->plen, &s4)) {
+	if (!extract4(ns, h6.saddr, &s4)) {
 		if (h6.nexthdr != XLAT_PROTO_ICMP6)
 			return XLAT_NEXT;
 		s4 = 0;		/* an error from a router on the IPv6 path */
 	}
 	if (h6.nexthdr == XLAT_PROTO_FRAG)
-		return frag_in(skb, &h6, s4);
+		return frag_in(skb, ns, &h6, s4);
 	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP6_HLEN, ports, sizeof(ports)))
 		return XLAT_NEXT;
 	if (h6.nexthdr == XLAT_PROTO_ICMP6 && ((__u8 *)ports)[0] < 128)
@@ -573,6 +643,8 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		}
 	} else {
 		mine = ours(skb, h6.nexthdr, s4, ports[0], ports[1]);
+		if (!mine)
+			mine = ours_prev(skb, ns, h6.saddr, h6.nexthdr, ports[0], ports[1], &s4);
 		if (!mine) {
 			count(SOCK464_XC_IN_NOT_OURS);
 			return XLAT_NEXT;

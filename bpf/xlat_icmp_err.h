@@ -73,8 +73,9 @@ static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock4
 	proto = inner_proto(skb, &i6, &f, &fl);
 	if ((proto != XLAT_PROTO_TCP && proto != XLAT_PROTO_UDP) ||
 	    bpf_skb_load_bytes(skb, ERR6_PORTS + fl, ports, sizeof(ports)) ||
-	    !rfc6052_extract(i6.daddr, ns->pref64, ns->plen, &x) ||
-	    !ours(skb, proto, x, ports[1], ports[0])) {
+	    !extract4(ns, i6.daddr, &x) ||
+	    (!ours(skb, proto, x, ports[1], ports[0]) &&
+	     !ours_prev(skb, ns, i6.daddr, proto, ports[1], ports[0], &x))) {
 		count(SOCK464_XC_IN_NOT_OURS);
 		return XLAT_NEXT;
 	}
