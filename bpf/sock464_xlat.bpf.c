@@ -5,9 +5,11 @@
  *   sock464_xlat_out  lo egress: an IPv4 packet of a marked socket (see
  *                     SOCK464_XLAT_MARK in sock464.h) from 127.0.0.1 becomes
  *                     IPv6 from the namespace's source for PREF64::dst to
- *                     PREF64::dst, routed with bpf_fib_lookup and sent with
- *                     bpf_redirect_neigh.
+ *                     PREF64::dst (the PREF64 its socket connected with:
+ *                     a flow keeps its prefix across a change), routed
+ *                     with bpf_fib_lookup and sent with bpf_redirect_neigh.
  *   sock464_xlat_in   uplink ingress: an IPv6 TCP/UDP packet from PREF64::x
+ *                     (or the previous PREF64's)
  *                     whose IPv4 form (x -> 127.0.0.1) belongs to a socket
  *                     on lo with the mark becomes that IPv4 packet and is
  *                     given to lo's receive path with the mark.
@@ -19,7 +21,8 @@
  * loads one copy per namespace, since bpf_get_netns_cookie() in TC gives
  * the initial namespace's cookie for a packet without a socket (measured
  * on 6.18).  The header arithmetic is include/rfc7915.h.  Parts of this
- * file: xlat_collide.h (4-tuple collisions with native IPv6 sockets),
+ * file: xlat_prefix.h (a flow keeps its PREF64 across a change),
+ * xlat_collide.h (4-tuple collisions with native IPv6 sockets),
  * xlat_split.h (large ICMP echoes as IPv6 fragments), xlat_icmp_err.h
  * (ICMPv6 errors as ICMPv4).
  */
@@ -115,50 +118,7 @@ static __always_inline struct sock464_netns *netns_entry(struct __sk_buff *skb)
 	return ns;
 }
 
-/*
- * The IPv4 form of @a6 under the namespace's prefix, else under the one
- * before it (a flow that began before a PREF64 change): 1 and @ip4, or 0.
- */
-static __always_inline int extract4(const struct sock464_netns *ns, const __u8 a6[16],
-				    __u32 *ip4)
-{
-	return rfc6052_extract(a6, ns->pref64, ns->plen, ip4) ||
-	       rfc6052_extract(a6, ns->prev_pref64, ns->prev_plen, ip4);
-}
-
-/*
- * The packet's full socket's state (the hooks' sock464_sk), or NULL; @full:
- * 0 for a packet without its full socket (a time-wait socket's ACK).
- */
-static __always_inline struct sock464_sk *sk_state(struct __sk_buff *skb, int *full)
-{
-	struct bpf_sock *sk = skb->sk;
-
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	*full = !!sk;
-	return sk ? bpf_sk_storage_get(&sock464_sk, sk, NULL, 0) : NULL;
-}
-
-/*
- * The IPv6 destination for @daddr: the one its socket connected to
- * (kernel_connect() in sock464.bpf.c filed it), so that a flow keeps the
- * prefix it began with across a PREF64 change as the relays' do; else
- * (another destination of a UDP socket, no full socket) the namespace's
- * prefix now.  0, or -1 if there is none.
- */
-static __always_inline int flow_dst6(const struct sock464_netns *ns, const struct sock464_sk *st,
-				     __u32 daddr, __u8 dst6[16])
-{
-	if (st && st->state == SOCK464_SK_KERNEL && st->orig_ip4 == daddr) {
-		__builtin_memcpy(dst6, st->dst6, 16);
-		return 0;
-	}
-	if (!rfc6052_len_valid(ns->plen))
-		return -1;
-	rfc6052_synthesize(dst6, ns->pref64, ns->plen, daddr);
-	return 0;
-}
+#include "xlat_prefix.h"	/* extract4(), sk_state(), flow_dst6() */
 
 /* Offset of the TCP or UDP checksum field from the start of L4. */
 static __always_inline __u32 l4_check_off(__u8 proto)
