@@ -581,6 +581,8 @@ static __always_inline int kernel_connect(struct bpf_sock_addr *ctx,
 	st->orig_port = ctx->user_port;
 	st->state = SOCK464_SK_KERNEL;
 	rfc6052_synthesize(d->dst6, ns->pref64, ns->plen, ctx->user_ip4);
+	/* the translator's: the flow keeps this prefix across a PREF64 change */
+	__builtin_memcpy(st->dst6, d->dst6, sizeof(st->dst6));
 	d->counter = ctx->type == SOCK464_SOCK_STREAM ? SOCK464_CNT_KERNEL_TCP :
 							 SOCK464_CNT_KERNEL_UDP;
 	return 0;

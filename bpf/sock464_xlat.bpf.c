@@ -5,9 +5,11 @@
  *   sock464_xlat_out  lo egress: an IPv4 packet of a marked socket (see
  *                     SOCK464_XLAT_MARK in sock464.h) from 127.0.0.1 becomes
  *                     IPv6 from the namespace's source for PREF64::dst to
- *                     PREF64::dst, routed with bpf_fib_lookup and sent with
- *                     bpf_redirect_neigh.
+ *                     PREF64::dst (the PREF64 its socket connected with:
+ *                     a flow keeps its prefix across a change), routed
+ *                     with bpf_fib_lookup and sent with bpf_redirect_neigh.
  *   sock464_xlat_in   uplink ingress: an IPv6 TCP/UDP packet from PREF64::x
+ *                     (or the previous PREF64's)
  *                     whose IPv4 form (x -> 127.0.0.1) belongs to a socket
  *                     on lo with the mark becomes that IPv4 packet and is
  *                     given to lo's receive path with the mark.
@@ -19,7 +21,8 @@
  * loads one copy per namespace, since bpf_get_netns_cookie() in TC gives
  * the initial namespace's cookie for a packet without a socket (measured
  * on 6.18).  The header arithmetic is include/rfc7915.h.  Parts of this
- * file: xlat_collide.h (4-tuple collisions with native IPv6 sockets),
+ * file: xlat_prefix.h (a flow keeps its PREF64 across a change),
+ * xlat_collide.h (4-tuple collisions with native IPv6 sockets),
  * xlat_split.h (large ICMP echoes as IPv6 fragments), xlat_icmp_err.h
  * (ICMPv6 errors as ICMPv4).
  */
@@ -117,10 +120,12 @@ static __always_inline struct sock464_netns *netns_entry(struct __sk_buff *skb)
 	(void)skb;
 
 	if (!ns || !(ns->flags & (SOCK464_NS_KERNEL | SOCK464_NS_XLAT_ONLY)) ||
-	    !rfc6052_len_valid(ns->plen))
+	    (!rfc6052_len_valid(ns->plen) && !rfc6052_len_valid(ns->prev_plen)))
 		return NULL;
 	return ns;
 }
+
+#include "xlat_prefix.h"	/* extract4(), sk_state(), flow_dst6() */
 
 /* Offset of the TCP or UDP checksum field from the start of L4. */
 static __always_inline __u32 l4_check_off(__u8 proto)
@@ -140,25 +145,21 @@ static __always_inline __u64 l4_csum_flags(__u8 proto)
  * xlat_bound, where a TCP or UDP packet sent without its full socket (a
  * time-wait socket's ACK) finds it.
  */
-static __always_inline __u32 bound_uplink(struct __sk_buff *skb, const struct xlat_ip4 *h4)
+static __always_inline __u32 bound_uplink(struct __sk_buff *skb, const struct xlat_ip4 *h4,
+					  const struct sock464_sk *st, int full)
 {
 	struct sock464_bound_key key = { .netns = netns_cookie, .ip4 = h4->daddr,
 					 .proto = h4->protocol };
-	struct bpf_sock *sk = skb->sk;
-	struct sock464_sk *st;
 	__u32 *filed, dev;
 	int keyed;
 
 	keyed = (h4->protocol == XLAT_PROTO_TCP || h4->protocol == XLAT_PROTO_UDP) &&
 		!xlat_ip4_is_fragment(h4) &&
 		!bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, &key.sport, 4);
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (!sk) {
+	if (!full) {
 		filed = keyed ? bpf_map_lookup_elem(&xlat_bound, &key) : NULL;
 		return filed ? *filed : 0;
 	}
-	st = bpf_sk_storage_get(&sock464_sk, sk, NULL, 0);
 	dev = st ? st->dev_ifindex : 0;
 	if (!dev || !keyed)
 		return dev;
@@ -232,9 +233,10 @@ static __always_inline int route6_fib(struct __sk_buff *skb, const __u8 dst6[16]
  * @fib filled, or -1.
  */
 static __always_inline int route6(struct __sk_buff *skb, const struct xlat_ip4 *h4,
+				  const struct sock464_sk *st, int full,
 				  const __u8 dst6[16], struct bpf_fib_lookup *fib)
 {
-	__u32 dev = bound_uplink(skb, h4);
+	__u32 dev = bound_uplink(skb, h4, st, full);
 
 	__builtin_memset(fib, 0, sizeof(*fib));
 	if (dev)
@@ -317,11 +319,12 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 {
 	struct bpf_fib_lookup fib;
 	struct sock464_netns *ns;
+	struct sock464_sk *st;
 	struct xlat_ip4 h4;
 	struct xlat_ip6 h6;
 	struct xlat_frag f;
 	__u8 dst6[16], src6[16];
-	int frag;
+	int frag, full;
 
 	if (skb->mark == SOCK464_XLAT_MARK_SPLIT)
 		return split_clone(skb);
@@ -337,8 +340,12 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		count(SOCK464_XC_OUT_NO_NETNS);
 		return TC_ACT_SHOT;
 	}
-	rfc6052_synthesize(dst6, ns->pref64, ns->plen, h4.daddr);
-	if (route6(skb, &h4, dst6, &fib)) {
+	st = sk_state(skb, &full);
+	if (flow_dst6(ns, st, h4.daddr, dst6)) {
+		count(SOCK464_XC_OUT_NO_NETNS);
+		return TC_ACT_SHOT;
+	}
+	if (route6(skb, &h4, st, full, dst6, &fib)) {
 		count(SOCK464_XC_OUT_NO_ROUTE);
 		return TC_ACT_SHOT;
 	}
@@ -415,6 +422,27 @@ static __always_inline int ours(struct __sk_buff *skb, __u8 proto, __u32 s4,
 	found = sk->mark == SOCK464_XLAT_MARK || sk->mark == SOCK464_XLAT_MARK_CONN;
 	bpf_sk_release(sk);
 	return found;
+}
+
+/*
+ * ours() again for a source @a6 that is under both the namespace's prefix
+ * and the one before it (they overlap: 64:ff9b::/96 and 64:ff9b::/48),
+ * whose form under the current one (@s4) found nothing: its form under the
+ * previous one, into @s4 if that finds the flow.
+ */
+static __always_inline int ours_prev(struct __sk_buff *skb, const struct sock464_netns *ns,
+				     const __u8 a6[16], __u8 proto, __u16 sport, __u16 dport,
+				     __u32 *s4)
+{
+	__u32 p4;
+	int mine;
+
+	if (!rfc6052_extract(a6, ns->prev_pref64, ns->prev_plen, &p4) || p4 == *s4)
+		return 0;
+	mine = ours(skb, proto, p4, sport, dport);
+	if (mine)
+		*s4 = p4;
+	return mine;
 }
 
 /*
@@ -503,7 +531,8 @@ static __always_inline int frag_l4_in(struct __sk_buff *skb, const struct xlat_i
  * flow's socket (an ICMP echo reply: its echo) and files the identification
  * for the others.
  */
-static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 *h6, __u32 s4)
+static __always_inline int frag_in(struct __sk_buff *skb, const struct sock464_netns *ns,
+				   const struct xlat_ip6 *h6, __u32 s4)
 {
 	struct sock464_frag_key key = { .netns = netns_cookie, .ip4 = s4 };
 	__u32 d4 = bpf_htonl(SOCK464_XLAT_SRC_HOST);
@@ -527,7 +556,8 @@ static __always_inline int frag_in(struct __sk_buff *skb, const struct xlat_ip6 
 			if (!len)
 				goto not_ours;
 		} else {
-			mine = ours(skb, f.nexthdr, s4, ports[0], ports[1]);
+			mine = ours(skb, f.nexthdr, s4, ports[0], ports[1]) ?:
+			       ours_prev(skb, ns, h6->saddr, f.nexthdr, ports[0], ports[1], &s4);
 			if (!mine)
 				goto not_ours;
 			if (native_owner(skb, h6, ports, mine, f.nexthdr)) {
@@ -572,13 +602,13 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		count(SOCK464_XC_IN_NO_NETNS);
 		return XLAT_NEXT;
 	}
-	if (!rfc6052_extract(h6.saddr, ns->pref64, ns->plen, &s4)) {
+	if (!extract4(ns, h6.saddr, &s4)) {
 		if (h6.nexthdr != XLAT_PROTO_ICMP6)
 			return XLAT_NEXT;
 		s4 = 0;		/* an error from a router on the IPv6 path */
 	}
 	if (h6.nexthdr == XLAT_PROTO_FRAG)
-		return frag_in(skb, &h6, s4);
+		return frag_in(skb, ns, &h6, s4);
 	if (bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP6_HLEN, ports, sizeof(ports)))
 		return XLAT_NEXT;
 	if (h6.nexthdr == XLAT_PROTO_ICMP6 && ((__u8 *)ports)[0] < 128)
@@ -590,6 +620,8 @@ static __always_inline int xlat_in(struct __sk_buff *skb)
 		}
 	} else {
 		mine = ours(skb, h6.nexthdr, s4, ports[0], ports[1]);
+		if (!mine)
+			mine = ours_prev(skb, ns, h6.saddr, h6.nexthdr, ports[0], ports[1], &s4);
 		if (!mine) {
 			count(SOCK464_XC_IN_NOT_OURS);
 			return XLAT_NEXT;

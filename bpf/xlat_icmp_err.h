@@ -3,8 +3,8 @@
  * ICMPv6 errors about translated flows, given to their sockets as ICMPv4
  * (docs/architecture.md, "ICMPv6 errors on the kernel path").
  * Part of bpf/sock464_xlat.bpf.c, which includes it after its common
- * helpers (count(), route6_fib(), send6(), set_eth_proto(), L4_OFF, the maps): not a
- * header of its own.
+ * helpers (count(), extract4(), ours(), ours_prev(), route6_fib(), send6(),
+ * set_eth_proto(), L4_OFF, the maps): not a header of its own.
  */
 #ifndef SOCK464_XLAT_ICMP_ERR_H
 #define SOCK464_XLAT_ICMP_ERR_H
@@ -73,8 +73,9 @@ static __always_inline int icmp_err_in(struct __sk_buff *skb, const struct sock4
 	proto = inner_proto(skb, &i6, &f, &fl);
 	if ((proto != XLAT_PROTO_TCP && proto != XLAT_PROTO_UDP) ||
 	    bpf_skb_load_bytes(skb, ERR6_PORTS + fl, ports, sizeof(ports)) ||
-	    !rfc6052_extract(i6.daddr, ns->pref64, ns->plen, &x) ||
-	    !ours(skb, proto, x, ports[1], ports[0])) {
+	    !extract4(ns, i6.daddr, &x) ||
+	    (!ours(skb, proto, x, ports[1], ports[0]) &&
+	     !ours_prev(skb, ns, i6.daddr, proto, ports[1], ports[0], &x))) {
 		count(SOCK464_XC_IN_NOT_OURS);
 		return XLAT_NEXT;
 	}

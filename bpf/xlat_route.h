@@ -13,7 +13,9 @@
  * route lookup of its own) and the source bpf_fib_lookup() chose.  A small
  * direct-mapped cache per CPU (an array lookup the verifier inlines; a CPU
  * only reads what it wrote itself), indexed by a hash of the IPv4
- * destination; a slot taken by another destination is looked up again.
+ * destination and tagged with the IPv6 one (after a PREF64 change a flow
+ * under the old prefix and one under the new go to the same IPv4 address by
+ * different routes); a slot taken by another destination is looked up again.
  * Measured on veth (docs/benchmarks.md): the IPv6 route lookups and the
  * source selection per packet were a third of the translator's cost.
  */
@@ -23,7 +25,7 @@
 
 struct xlat_route {
 	__u64 expires;		/* in jiffies; 0: never filled on this CPU */
-	__u32 dst4;		/* the tag: every input of route6_fib() but the */
+	__u64 dst6[2];		/* the tag: every input of route6_fib() but the */
 	__u8  proto;		/* namespace (one cache per copy) */
 	__u8  pad[3];
 	__u32 ifindex;
@@ -51,7 +53,7 @@ static __always_inline __u64 route_ttl(void)
 }
 
 /*
- * route6_fib() for @dst6 (@dst4's form), from xlat_routes while fresh: 0 with
+ * route6_fib() for @dst6 (@dst4's form, under its flow's prefix), from xlat_routes while fresh: 0 with
  * @fib's ifindex, ipv6_src and ipv6_dst (the next hop) filled, or -1.  A
  * route change or a new source reaches translated packets within
  * XLAT_ROUTE_TTL_MS.  (A socket bound to an uplink never comes here:
@@ -62,11 +64,12 @@ static __always_inline int route6_cached(struct __sk_buff *skb, __u32 dst4, cons
 {
 	__u32 slot = (dst4 * 2654435761U) >> (32 - XLAT_ROUTE_BITS);	/* Fibonacci hashing */
 	struct xlat_route *c = bpf_map_lookup_elem(&xlat_routes, &slot);
-	__u64 now = bpf_jiffies64();
+	__u64 now = bpf_jiffies64(), d6[2];
 
 	if (!c)
 		return route6_fib(skb, dst6, proto, fib);
-	if (c->dst4 == dst4 && c->proto == proto && now < c->expires) {
+	__builtin_memcpy(d6, dst6, 16);
+	if (c->dst6[0] == d6[0] && c->dst6[1] == d6[1] && c->proto == proto && now < c->expires) {
 		fib->ifindex = c->ifindex;
 		__builtin_memcpy(fib->ipv6_src, c->src6, 16);
 		__builtin_memcpy(fib->ipv6_dst, c->nh6, 16);
@@ -75,7 +78,8 @@ static __always_inline int route6_cached(struct __sk_buff *skb, __u32 dst4, cons
 	if (route6_fib(skb, dst6, proto, fib))
 		return -1;
 	c->expires = now + route_ttl();
-	c->dst4 = dst4;
+	c->dst6[0] = d6[0];
+	c->dst6[1] = d6[1];
 	c->proto = proto;
 	c->ifindex = fib->ifindex;
 	__builtin_memcpy(c->src6, fib->ipv6_src, 16);

@@ -141,6 +141,14 @@ struct sock464_netns {
 	__u32 relay_ip4;	/* address the TCP relay listens on */
 	__u16 udp_port;		/* UDP relay port (every alias); 0: no relay */
 	__u16 pad2;
+	/*
+	 * The prefix in use before the last change (0: none): the kernel
+	 * data path's flows that began under it keep it (their sockets
+	 * carry their destination); the way in accepts it too.
+	 */
+	__u8  prev_pref64[16];
+	__u8  prev_plen;
+	__u8  pad3[3];
 };
 
 /* RFC 6052 section 3.1: no non-global IPv4 through 64:ff9b::/96. */

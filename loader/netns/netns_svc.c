@@ -54,11 +54,32 @@ static int publish_rules(struct netns_svc *ns)
 	return err;
 }
 
+/*
+ * The prefix @was used before, as @e's previous one if @e has another (or
+ * none): the kernel data path's flows under it keep going (include/sock464.h).
+ */
+static void keep_prev_prefix(struct sock464_netns *e, const struct sock464_netns *was)
+{
+	const struct sock464_netns *from = was;
+
+	if (!was->plen || (was->plen == e->plen && !memcmp(was->pref64, e->pref64, 16)))
+		from = NULL;	/* no change: the one before stays the previous one */
+	if (from) {
+		memcpy(e->prev_pref64, from->pref64, sizeof(e->prev_pref64));
+		e->prev_plen = from->plen;
+	} else if (was->prev_plen &&
+		   (was->prev_plen != e->plen || memcmp(was->prev_pref64, e->pref64, 16))) {
+		memcpy(e->prev_pref64, was->prev_pref64, sizeof(e->prev_pref64));
+		e->prev_plen = was->prev_plen;
+	}
+}
+
 /* The entry the hooks find by the cookie: prefix, flags, the data path's fields. */
 static int publish_entry(struct netns_svc *ns)
 {
 	struct pref64 buf;
 	const struct pref64 *p = netns_svc_prefix(ns, &buf);
+	struct sock464_netns was = ns->entry;
 	int err;
 
 	memset(&ns->entry, 0, sizeof(ns->entry));
@@ -66,6 +87,7 @@ static int publish_entry(struct netns_svc *ns)
 		memcpy(ns->entry.pref64, p->addr, sizeof(ns->entry.pref64));
 		ns->entry.plen = p->plen;
 	}
+	keep_prev_prefix(&ns->entry, &was);
 	ns->entry.flags = ns->env->opt->wkp_strict ? SOCK464_NS_WKP_STRICT : 0;
 	ns->env->dp->fill(ns, &ns->entry);
 	err = hooks_set_netns(ns->env->hooks, ns->cookie, &ns->entry);

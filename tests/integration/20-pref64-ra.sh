@@ -85,6 +85,8 @@ else
 fi
 t_pass
 
+dp_check_log "$DAEMON_LOG"
+
 t_begin "start-up: status shows the prefix, source ra, its interface and lifetime"
 assert_eq "$P0 ra $IF_C in_use=True" "$(known)" "known prefixes" &&
 	in_range "$(lifetime "$P0")" 595 600 "lifetime"
@@ -132,7 +134,7 @@ print("DONE rounds=%d after=%d" % (rounds, after), flush=True)
 EOF
 FLAG=$T_TMP/changed
 
-t_begin "prefix change /96 -> /48: established AF_INET (relayed) and ::ffff: connections keep going"
+t_begin "prefix change /96 -> /48: established AF_INET ($DP path) and ::ffff: connections keep going"
 start_bg HELD4 run_in_cg "$CG" "$NS_C" python3 "$T_TMP/held.py" 4 "$SERVER4" 9006 "$FLAG"
 start_bg HELD6 run_in_cg "$CG" "$NS_C" python3 "$T_TMP/held.py" 6 "::ffff:$SERVER4" 9006 "$FLAG"
 if wait_for 10 grep -q ESTABLISHED "$HELD4_LOG" && wait_for 10 grep -q ESTABLISHED "$HELD6_LOG"; then
