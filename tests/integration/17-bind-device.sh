@@ -157,7 +157,17 @@ native_routes() {
 		ip -n "$NS_C" route add 203.0.113.0/24 via 192.0.2.133 dev "$IF_C" metric 10
 		ip -n "$NS_C" route add 203.0.113.0/24 via 192.0.2.129 dev "$IF_C2" metric 20
 		wait_for 5 "ip netns exec $NS_C ping -c 1 -W 1 -I $IF_C2 $SERVER4_ALT"
+		# The daemon mirrors IPv4 routes from netlink, a moment later
+		# (slower under load): until then the cgroup's sockets are still
+		# translated. Wait until an unbound one goes native.
+		wait_for 5 native_seen
 	fi
+}
+# native_seen: an unbound socket of the cgroup reaches SERVER4_ALT natively.
+native_seen() {
+	in_cg python3 -c 'import socket, sys
+s = socket.create_connection((sys.argv[1], 9001), timeout=3)
+print(s.recv(200).decode().split()[1])' "$SERVER4_ALT" 2>/dev/null | grep -q '^192\.0\.2\.134:'
 }
 
 for DP in ${DATA_PATHS:-kernel relay}; do
