@@ -50,7 +50,7 @@ DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*/*.c))
 CTL_SRCS := $(wildcard ctl/*.c)
 PURE_OBJS := $(addprefix $(BUILD)/,$(notdir $(PURE_SRCS:.c=.o)))
 DAEMON_OBJS := $(addprefix $(BUILD)/,$(notdir $(DAEMON_SRCS:.c=.o)))
-BPF_OBJS := $(BUILD)/sock464.bpf.o $(BUILD)/sock464_xlat.bpf.o
+BPF_OBJS := $(BUILD)/sock464.bpf.o $(BUILD)/sock464_xlat.bpf.o $(BUILD)/netns_cookie_probe.bpf.o
 SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))

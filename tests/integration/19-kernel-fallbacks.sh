@@ -107,12 +107,40 @@ ip -n "$NS_C" addr add "$CLIENT6/64" dev "$IF_C" nodad
 ip -n "$NS_C" addr del 2001:db8:1::3/64 dev "$IF_C"
 t_pass
 
+# Debian 11's 5.10 has none of SO_NETNS_COOKIE (5.14), bpf_set_retval,
+# BPF_FIB_LOOKUP_SRC, tcx: the netns cookie comes from a cgroup/connect4
+# program in a probe cgroup of the daemon's (loader/core/netns_cookie.c).
+t_begin "without SO_NETNS_COOKIE: the cookie through cgroup/connect4, the same"
+stop_bg DAEMON
+start_daemon SOCK464_PROBE_DISABLE=so_netns_cookie,tcx,fib_lookup_src,bpf_set_retval ||
+	t_bail "daemon"
+LOG=$(cat "$DAEMON_LOG")
+WANT=$(run_in_ns "$NS_C" python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])')
+assert_match "$WANT" "^[1-9][0-9]*$" "SO_NETNS_COOKIE in the client namespace" &&
+	assert_contains "$LOG" "network namespace cookies: no SO_NETNS_COOKIE (Linux 5.14): disabled by SOCK464_PROBE_DISABLE, read by a cgroup/connect4 program (bpf_get_netns_cookie) instead (the first: $WANT)" &&
+	assert_not_contains "$LOG" "from SO_NETNS_COOKIE" &&
+	assert_eq "" "$(ls "$(cg2_root)" | grep "^sock464-netns-cookie-$DAEMON-")" \
+		"probe cgroups left behind" &&
+	assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&
+	assert_contains "$T_OUT" "sock464-fallback-$$" &&
+	assert_ok udp_echo &&
+	assert_ok refused_errno && assert_eq "EPERM" "$T_OUT" &&
+	assert_ok ctl status &&
+	assert_match "$T_OUT" "kernel_tcp=[1-9]" &&
+	assert_match "$T_OUT" "kernel_udp=[1-9]" &&
+	assert_match "$T_OUT" " relay_tcp=0 "
+t_pass
+
 t_begin "with every probe passing: bpf_fib_lookup's source, the precise errno"
 stop_bg DAEMON
 start_daemon SOCK464_PROBE_DISABLE= || t_bail "daemon"
 LOG=$(cat "$DAEMON_LOG")
 assert_not_contains "$LOG" "fallbacks" &&
 	assert_not_contains "$LOG" "chosen by the daemon" &&
+	assert_contains "$LOG" "network namespace cookies: from SO_NETNS_COOKIE" &&
 	assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&
 	assert_ok refused_errno && assert_eq "ENETUNREACH" "$T_OUT"
 t_pass
