@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
-need_cmd tayga curl python3 ip tc
+need_cmd tayga curl python3 ip tc bpftool
 
 LOAD=$T_ROOT/build/sock464-load
 CTL=$T_ROOT/build/sock464ctl
@@ -109,11 +109,16 @@ t_pass
 
 # Debian 11's 5.10 has none of SO_NETNS_COOKIE (5.14), bpf_set_retval,
 # BPF_FIB_LOOKUP_SRC, tcx: the netns cookie comes from a cgroup/connect4
-# program in a probe cgroup of the daemon's (loader/core/netns_cookie.c).
+# program attached for a moment to the daemon's own cgroup
+# (loader/core/netns_cookie.c); the daemon runs in a cgroup of this run's.
 t_begin "without SO_NETNS_COOKIE: the cookie through cgroup/connect4, the same"
 stop_bg DAEMON
-start_daemon SOCK464_PROBE_DISABLE=so_netns_cookie,tcx,fib_lookup_src,bpf_set_retval ||
-	t_bail "daemon"
+cg_create kfalld CGD || t_bail "cgroup"
+start_bg DAEMON run_in_cg "$CGD" "" env SOCK464_PROBE_DISABLE=so_netns_cookie,tcx,fib_lookup_src,bpf_set_retval \
+	"$(command -v nsenter)" --net="/run/netns/$NS_C" "$LOAD" \
+	--cgroup "$CG" --control "$T_TMP/control" --data-path kernel \
+	--pref64 "$DEFAULT_PREFIX" --exclude 203.0.113.0/24 -v
+wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 LOG=$(cat "$DAEMON_LOG")
 WANT=$(run_in_ns "$NS_C" python3 -c '
 import socket, struct
@@ -122,8 +127,8 @@ print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])')
 assert_match "$WANT" "^[1-9][0-9]*$" "SO_NETNS_COOKIE in the client namespace" &&
 	assert_contains "$LOG" "network namespace cookies: no SO_NETNS_COOKIE (Linux 5.14): disabled by SOCK464_PROBE_DISABLE, read by a cgroup/connect4 program (bpf_get_netns_cookie) instead (the first: $WANT)" &&
 	assert_not_contains "$LOG" "from SO_NETNS_COOKIE" &&
-	assert_eq "" "$(ls "$(cg2_root)" | grep "^sock464-netns-cookie-$DAEMON-")" \
-		"probe cgroups left behind" &&
+	assert_eq "$CGD" "$(cg2_root)$(cg_of "$DAEMON")" "the daemon's cgroup" &&
+	assert_eq "" "$(bpftool cgroup show "$CGD")" "programs left on the daemon's cgroup" &&
 	assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&
 	assert_contains "$T_OUT" "sock464-fallback-$$" &&
 	assert_ok udp_echo &&
