@@ -50,7 +50,7 @@ DAEMON_SRCS := $(filter-out $(PURE_SRCS),$(wildcard loader/*/*.c))
 CTL_SRCS := $(wildcard ctl/*.c)
 PURE_OBJS := $(addprefix $(BUILD)/,$(notdir $(PURE_SRCS:.c=.o)))
 DAEMON_OBJS := $(addprefix $(BUILD)/,$(notdir $(DAEMON_SRCS:.c=.o)))
-BPF_OBJS := $(BUILD)/sock464.bpf.o $(BUILD)/sock464_xlat.bpf.o
+BPF_OBJS := $(BUILD)/sock464.bpf.o $(BUILD)/sock464_xlat.bpf.o $(BUILD)/netns_cookie_probe.bpf.o
 SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -75,7 +75,7 @@ all: $(BUILD)/sock464-load $(BUILD)/sock464ctl $(BUILD)/sock464-oci-hook
 $(BUILD):
 	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h include/xlat_refuse.h $(wildcard bpf/*.h) | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h include/xlat_refuse.h include/netns_cookie_probe.h $(wildcard bpf/*.h) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -83,7 +83,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) > $@
 
-$(BUILD)/%.o: %.c $(wildcard loader/*/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h include/xlat_refuse.h $(SKELS) VERSION | $(BUILD)
+$(BUILD)/%.o: %.c $(wildcard loader/*/*.h) include/sock464.h include/rfc6052.h include/rfc7915.h include/rfc7915_icmp.h include/xlat_refuse.h include/netns_cookie_probe.h $(SKELS) VERSION | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 

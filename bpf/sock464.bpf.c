@@ -314,8 +314,10 @@ static __always_inline struct sock464_sk *sk_state(struct bpf_sock_addr *ctx)
 		return st;
 	st = bpf_sk_storage_get(&sock464_sk, sk, NULL,
 				BPF_SK_STORAGE_GET_F_CREATE);
-	if (st)
+	if (st) {
 		st->state = decide(ctx->family, ctx->type);
+		st->netns = bpf_get_netns_cookie(ctx);	/* for setsockopt_dev() */
+	}
 	return st;
 }
 
@@ -1003,6 +1005,8 @@ static __always_inline void sock_create(struct bpf_sock *ctx)
 	if (!st)
 		return;
 	st->state = decide(ctx->family, ctx->type);
+	/* sockopt programs have no bpf_get_netns_cookie() before 5.15 (Debian 11: 5.10) */
+	st->netns = bpf_get_netns_cookie(ctx);
 	if (!markable(ctx, st->state))
 		return;
 	cookie = bpf_get_netns_cookie(ctx);
@@ -1014,9 +1018,9 @@ static __always_inline void sock_create(struct bpf_sock *ctx)
 }
 
 /* The link SO_BINDTODEVICE names, if the daemon listed it. */
-static __always_inline struct sock464_uplink *uplink_by_name(struct bpf_sockopt *ctx)
+static __always_inline struct sock464_uplink *uplink_by_name(struct bpf_sockopt *ctx, __u64 netns)
 {
-	struct sock464_uplink_key key = { .netns = bpf_get_netns_cookie(ctx) };
+	struct sock464_uplink_key key = { .netns = netns };
 	char *p = ctx->optval, *end = ctx->optval_end;
 	int i;
 
@@ -1030,9 +1034,9 @@ static __always_inline struct sock464_uplink *uplink_by_name(struct bpf_sockopt 
 }
 
 /* The link SO_BINDTOIFINDEX names, if the daemon listed it. */
-static __always_inline struct sock464_uplink *uplink_by_index(struct bpf_sockopt *ctx)
+static __always_inline struct sock464_uplink *uplink_by_index(struct bpf_sockopt *ctx, __u64 netns)
 {
-	struct sock464_uplink_id key = { .netns = bpf_get_netns_cookie(ctx) };
+	struct sock464_uplink_id key = { .netns = netns };
 	__u32 *p = ctx->optval;
 
 	if (ctx->optlen != sizeof(*p) || (void *)(p + 1) > ctx->optval_end)
@@ -1066,7 +1070,9 @@ static __always_inline void setsockopt_dev(struct bpf_sockopt *ctx)
 	if (!st || (st->state == SOCK464_SK_IGNORED && !(st->flags & SOCK464_SKF_MARKED)))
 		return;
 	st->dev_ifindex = 0;
-	up = ctx->optname == SO_BINDTODEVICE ? uplink_by_name(ctx) : uplink_by_index(ctx);
+	/* st->netns, set where st was made: no bpf_get_netns_cookie() here before 5.15 */
+	up = ctx->optname == SO_BINDTODEVICE ? uplink_by_name(ctx, st->netns) :
+					       uplink_by_index(ctx, st->netns);
 	if (!up || !(up->flags & SOCK464_UPLINK_PREF64) || (void *)(p + 4) > ctx->optval_end)
 		return;
 	st->dev_ifindex = up->ifindex;

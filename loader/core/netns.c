@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "netns.h"
+#include "probe.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -50,17 +51,48 @@ int netns_socket(int nsfd, int domain, int type, int protocol)
 	return fd;
 }
 
-uint64_t netns_cookie(int nsfd)
+/* SO_NETNS_COOKIE on a socket in @nsfd; 0 with errno if unreadable. */
+static uint64_t cookie_sockopt(int nsfd)
 {
 	socklen_t len = sizeof(uint64_t);
 	uint64_t cookie = 0;
-	int fd = netns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd, err;
 
+	if (probe_disabled("so_netns_cookie")) {
+		errno = ENOPROTOOPT;	/* as a kernel before 5.14 answers */
+		return 0;
+	}
+	fd = netns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
 		cookie = 0;
+	err = errno;
 	close(fd);
+	errno = err;
+	return cookie;
+}
+
+uint64_t netns_cookie(int nsfd)
+{
+	static bool told_sockopt, told_bpf;
+	uint64_t cookie = cookie_sockopt(nsfd);
+
+	if (cookie) {
+		if (!told_sockopt)
+			log_info("network namespace cookies: from SO_NETNS_COOKIE");
+		told_sockopt = true;
+		return cookie;
+	}
+	if (errno != ENOPROTOOPT)
+		return 0;
+	cookie = netns_cookie_bpf(nsfd);
+	if (cookie && !told_bpf)
+		log_info("network namespace cookies: no SO_NETNS_COOKIE (Linux 5.14)%s, "
+			 "read by a cgroup/connect4 program (bpf_get_netns_cookie) instead "
+			 "(the first: %llu)", probe_disabled("so_netns_cookie") ?
+			 ": disabled by " PROBE_DISABLE_ENV : "", (unsigned long long)cookie);
+	told_bpf |= cookie != 0;
 	return cookie;
 }
 

@@ -15,8 +15,13 @@ int netns_init(void);
 /* Enter @nsfd (-1: stay); netns_leave() returns home.  0 or -errno. */
 int netns_enter(int nsfd);
 void netns_leave(int nsfd);
-/* The cookie of namespace @nsfd (-1: the daemon's own); 0 if unreadable. */
+/*
+ * The cookie of namespace @nsfd (-1: the daemon's own); 0 if unreadable.
+ * SO_NETNS_COOKIE (5.14), else netns_cookie_bpf(); logs which, once.
+ */
 uint64_t netns_cookie(int nsfd);
+/* The cookie through a cgroup/connect4 program and a child (netns_cookie.c). */
+uint64_t netns_cookie_bpf(int nsfd);
 /* socket(2) in namespace @nsfd (-1: the daemon's own). */
 int netns_socket(int nsfd, int domain, int type, int protocol);
 /*

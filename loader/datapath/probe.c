@@ -181,7 +181,7 @@ static bool probe_fib_src(void)
 }
 
 /* Is @name in SOCK464_PROBE_DISABLE (comma-separated)? */
-static bool disabled(const char *name)
+bool probe_disabled(const char *name)
 {
 	const char *list = getenv(PROBE_DISABLE_ENV), *p;
 	size_t len = strlen(name);
@@ -195,7 +195,7 @@ static bool disabled(const char *name)
 
 bool probe_one(enum probe_feature f)
 {
-	if (f >= PROBE_COUNT || disabled(features[f].name))
+	if (f >= PROBE_COUNT || probe_disabled(features[f].name))
 		return false;
 	if (f == PROBE_TCX)
 		return probe_tcx();

@@ -42,6 +42,9 @@ enum probe_feature {
  */
 #define PROBE_DISABLE_ENV "SOCK464_PROBE_DISABLE"
 
+/* Is @name in SOCK464_PROBE_DISABLE?  (Also "so_netns_cookie": core/netns.c.) */
+bool probe_disabled(const char *name);
+
 struct probe_result {
 	unsigned int have;		/* bit (1 << enum probe_feature) per feature */
 	enum tc_mode mode;		/* the choice; TC_MODE_NONE: the relay */

@@ -48,9 +48,6 @@
 #include "relay_tcp.h"
 #include "relay_tcp_conn.h"
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
 #ifndef SO_BINDTOIFINDEX
 #define SO_BINDTOIFINDEX 62
 #endif
@@ -320,7 +317,8 @@ int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
 	if (fd < 0)
 		goto fail;
 	r->listener.fd = fd;
-	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &r->netns_cookie, &len))
+	r->netns_cookie = netns_cookie(netns_fd);	/* SO_NETNS_COOKIE or its fallback */
+	if (!r->netns_cookie)
 		goto fail;
 	/* Accepted sockets inherit both. */
 	set_linger(fd, 1);

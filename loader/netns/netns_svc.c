@@ -262,9 +262,9 @@ static int netns_svc_start(struct netns_svc *ns, const struct netns_svc_spec *sp
 	ns->cookie = netns_cookie(ns->nsfd);
 	if (!ns->cookie) {
 		err = errno;
-		snprintf(why, whylen, "cannot read its network namespace's cookie: %s (%s)",
-			 strerror(err), err == ENOPROTOOPT ?
-			 "SO_NETNS_COOKIE is Linux 5.14" : "the daemon needs CAP_SYS_ADMIN");
+		snprintf(why, whylen, "cannot read its network namespace's cookie: %s (the "
+			 "daemon needs CAP_SYS_ADMIN; before Linux 5.14 also CAP_BPF and "
+			 "CAP_NET_ADMIN, see the error before)", strerror(err));
 		return -EINVAL;
 	}
 	err = ns->env->dp->start(ns, why, whylen);

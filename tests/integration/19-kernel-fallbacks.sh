@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$T_LIB_DIR/topo.sh"
 need_root
-need_cmd tayga curl python3 ip tc
+need_cmd tayga curl python3 ip tc bpftool
 
 LOAD=$T_ROOT/build/sock464-load
 CTL=$T_ROOT/build/sock464ctl
@@ -107,12 +107,45 @@ ip -n "$NS_C" addr add "$CLIENT6/64" dev "$IF_C" nodad
 ip -n "$NS_C" addr del 2001:db8:1::3/64 dev "$IF_C"
 t_pass
 
+# Debian 11's 5.10 has none of SO_NETNS_COOKIE (5.14), bpf_set_retval,
+# BPF_FIB_LOOKUP_SRC, tcx: the netns cookie comes from a cgroup/connect4
+# program attached for a moment to the daemon's own cgroup
+# (loader/core/netns_cookie.c); the daemon runs in a cgroup of this run's.
+t_begin "without SO_NETNS_COOKIE: the cookie through cgroup/connect4, the same"
+stop_bg DAEMON
+cg_create kfalld CGD || t_bail "cgroup"
+start_bg DAEMON run_in_cg "$CGD" "" env SOCK464_PROBE_DISABLE=so_netns_cookie,tcx,fib_lookup_src,bpf_set_retval \
+	"$(command -v nsenter)" --net="/run/netns/$NS_C" "$LOAD" \
+	--cgroup "$CG" --control "$T_TMP/control" --data-path kernel \
+	--pref64 "$DEFAULT_PREFIX" --exclude 203.0.113.0/24 -v
+wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
+LOG=$(cat "$DAEMON_LOG")
+WANT=$(run_in_ns "$NS_C" python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])')
+assert_match "$WANT" "^[1-9][0-9]*$" "SO_NETNS_COOKIE in the client namespace" &&
+	assert_contains "$LOG" "network namespace cookies: no SO_NETNS_COOKIE (Linux 5.14): disabled by SOCK464_PROBE_DISABLE, read by a cgroup/connect4 program (bpf_get_netns_cookie) instead (the first: $WANT)" &&
+	assert_not_contains "$LOG" "from SO_NETNS_COOKIE" &&
+	assert_eq "$CGD" "$(cg2_root)$(cg_of "$DAEMON")" "the daemon's cgroup" &&
+	assert_eq "" "$(bpftool cgroup show "$CGD")" "programs left on the daemon's cgroup" &&
+	assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&
+	assert_contains "$T_OUT" "sock464-fallback-$$" &&
+	assert_ok udp_echo &&
+	assert_ok refused_errno && assert_eq "EPERM" "$T_OUT" &&
+	assert_ok ctl status &&
+	assert_match "$T_OUT" "kernel_tcp=[1-9]" &&
+	assert_match "$T_OUT" "kernel_udp=[1-9]" &&
+	assert_match "$T_OUT" " relay_tcp=0 "
+t_pass
+
 t_begin "with every probe passing: bpf_fib_lookup's source, the precise errno"
 stop_bg DAEMON
 start_daemon SOCK464_PROBE_DISABLE= || t_bail "daemon"
 LOG=$(cat "$DAEMON_LOG")
 assert_not_contains "$LOG" "fallbacks" &&
 	assert_not_contains "$LOG" "chosen by the daemon" &&
+	assert_contains "$LOG" "network namespace cookies: from SO_NETNS_COOKIE" &&
 	assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&
 	assert_ok refused_errno && assert_eq "ENETUNREACH" "$T_OUT"
 t_pass
