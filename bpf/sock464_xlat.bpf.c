@@ -51,6 +51,8 @@ const volatile __u64 netns_cookie = 0;
  * source for PREF64 in fib_src6 (all zero: none), see route6().
  */
 const volatile __u8 fib_src_flag = 1;
+/* bpf_check_mtu() is there (5.12); else the daemon clears it. */
+const volatile __u8 check_mtu_flag = 1;
 __u8 fib_src6[16];
 
 struct {

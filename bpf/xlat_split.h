@@ -81,6 +81,8 @@ static __always_inline int too_big(struct __sk_buff *skb, __u32 ifindex)
 {
 	__u32 mtu = 0;
 
+	if (!check_mtu_flag)	/* before 5.12: larger than any IPv6 link must take */
+		return skb->len > ETH_HLEN + 1280;
 	return bpf_check_mtu(skb, ifindex, &mtu, 0, 0) == BPF_MTU_CHK_RET_FRAG_NEEDED;
 }
 

@@ -96,6 +96,7 @@ static int kernel_start(struct netns_svc *ns, char *why, size_t whylen)
 	if (err)
 		return err;
 	shared.no_fib_src = !(probed.have & (1u << PROBE_FIB_SRC));
+	shared.no_check_mtu = !(probed.have & (1u << PROBE_CHECK_MTU));
 	if (!users && xlat_load(&shared, ns->env->hooks, ns->env->opt->verbose))
 		err = -EOPNOTSUPP;	/* logged */
 	if (!err) {

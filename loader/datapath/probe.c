@@ -36,6 +36,7 @@ static const struct {
 	[PROBE_SET_RETVAL] = { "bpf_set_retval", BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
 			       BPF_FUNC_set_retval, "5.18" },
 	[PROBE_FIB_SRC] = { "fib_lookup_src", BPF_PROG_TYPE_SCHED_CLS, 0, "6.8" },
+	[PROBE_CHECK_MTU] = { "bpf_check_mtu", BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_check_mtu, "5.12" },
 	[PROBE_NETNS_COOKIE_TC] = { "tc_netns_cookie", BPF_PROG_TYPE_SCHED_CLS,
 				    BPF_FUNC_get_netns_cookie, "6.15" },
 	[PROBE_TCX] = { "tcx", BPF_PROG_TYPE_SCHED_CLS, 0, "6.6" },
@@ -234,7 +235,8 @@ static void list_missing(unsigned int missing, char *buf, size_t len)
 /* "; without bpf_set_retval (5.18): fallbacks" when the kernel lacks optional features. */
 static void add_fallbacks(struct probe_result *r)
 {
-	unsigned int lacking = ~r->have & ((1u << PROBE_SET_RETVAL) | (1u << PROBE_FIB_SRC));
+	unsigned int lacking = ~r->have & ((1u << PROBE_SET_RETVAL) | (1u << PROBE_FIB_SRC) |
+					  (1u << PROBE_CHECK_MTU));
 	size_t n = strlen(r->reason);
 	char list[80];
 

@@ -28,6 +28,7 @@ enum probe_feature {
 	/* optional from here: a fallback without them (docs/kernels.md) */
 	PROBE_SET_RETVAL,	/* cgroup/connect4: without it, refusals are EPERM */
 	PROBE_FIB_SRC,		/* bpf_fib_lookup(BPF_FIB_LOOKUP_SRC): else the daemon's source */
+	PROBE_CHECK_MTU,	/* bpf_check_mtu: else ICMP over 1280 bytes is sent in fragments */
 	PROBE_NETNS_COOKIE_TC,	/* bpf_get_netns_cookie in sched_cls: reported only */
 	PROBE_TCX,		/* tcx links: tcx rather than clsact */
 	PROBE_COUNT

@@ -51,6 +51,7 @@ static struct sock464_xlat *load_copy(struct xlat *x, __u64 cookie,
 	}
 	skel->rodata->netns_cookie = cookie;
 	skel->rodata->fib_src_flag = !x->no_fib_src;
+	skel->rodata->check_mtu_flag = !x->no_check_mtu;
 	err = bpf_map__reuse_fd(skel->maps.sock464_netns, x->netns_map_fd);
 	if (!err)	/* the bound uplink of each socket (SO_BINDTODEVICE) */
 		err = bpf_map__reuse_fd(skel->maps.sock464_sk, x->sk_map_fd);

@@ -40,6 +40,7 @@ struct xlat {
 	struct sock464_xlat *skel;	/* the first copy: owns the counters */
 	char pin_dir[256];		/* PIN/xlat for its maps and links, or "" */
 	bool no_fib_src;	/* set before xlat_load(): no BPF_FIB_LOOKUP_SRC (< 6.8) */
+	bool no_check_mtu;	/* and no bpf_check_mtu (< 5.12) */
 };
 
 struct xlat_link {

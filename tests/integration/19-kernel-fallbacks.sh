@@ -108,13 +108,13 @@ ip -n "$NS_C" addr del 2001:db8:1::3/64 dev "$IF_C"
 t_pass
 
 # Debian 11's 5.10 has none of SO_NETNS_COOKIE (5.14), bpf_set_retval,
-# BPF_FIB_LOOKUP_SRC, tcx: the netns cookie comes from a cgroup/connect4
+# BPF_FIB_LOOKUP_SRC, bpf_check_mtu (5.12), tcx: the netns cookie comes from a cgroup/connect4
 # program attached for a moment to the daemon's own cgroup
 # (loader/core/netns_cookie.c); the daemon runs in a cgroup of this run's.
 t_begin "without SO_NETNS_COOKIE: the cookie through cgroup/connect4, the same"
 stop_bg DAEMON
 cg_create kfalld CGD || t_bail "cgroup"
-start_bg DAEMON run_in_cg "$CGD" "" env SOCK464_PROBE_DISABLE=so_netns_cookie,tcx,fib_lookup_src,bpf_set_retval \
+start_bg DAEMON run_in_cg "$CGD" "" env SOCK464_PROBE_DISABLE=so_netns_cookie,tcx,fib_lookup_src,bpf_set_retval,bpf_check_mtu \
 	"$(command -v nsenter)" --net="/run/netns/$NS_C" "$LOAD" \
 	--cgroup "$CG" --control "$T_TMP/control" --data-path kernel \
 	--pref64 "$DEFAULT_PREFIX" --exclude 203.0.113.0/24 -v
@@ -127,6 +127,7 @@ print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])')
 assert_match "$WANT" "^[1-9][0-9]*$" "SO_NETNS_COOKIE in the client namespace" &&
 	assert_contains "$LOG" "network namespace cookies: no SO_NETNS_COOKIE (Linux 5.14): disabled by SOCK464_PROBE_DISABLE, read by a cgroup/connect4 program (bpf_get_netns_cookie) instead (the first: $WANT)" &&
 	assert_not_contains "$LOG" "from SO_NETNS_COOKIE" &&
+	assert_contains "$LOG" "bpf_check_mtu (5.12): fallbacks" &&
 	assert_eq "$CGD" "$(cg2_root)$(cg_of "$DAEMON")" "the daemon's cgroup" &&
 	assert_eq "" "$(bpftool cgroup show "$CGD")" "programs left on the daemon's cgroup" &&
 	assert_ok in_cg curl -sS --max-time 10 "http://$SERVER4/" &&

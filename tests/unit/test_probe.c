@@ -98,6 +98,12 @@ static void test_fallbacks(void **state)
 	assert_int_equal(r.mode, TC_MODE_CLSACT);
 	assert_string_equal(r.reason, "clsact: no tcx links in this kernel (6.6), cls_bpf filters "
 			    "instead; without bpf_set_retval (5.18), fib_lookup_src (6.8): fallbacks");
+	r = choose(old & ~BIT(PROBE_FIB_SRC) & ~BIT(PROBE_SET_RETVAL) & ~BIT(PROBE_CHECK_MTU),
+		   OPT_TC_AUTO);	/* 5.10 and 5.11 */
+	assert_int_equal(r.mode, TC_MODE_CLSACT);
+	assert_string_equal(r.reason, "clsact: no tcx links in this kernel (6.6), cls_bpf filters "
+			    "instead; without bpf_set_retval (5.18), fib_lookup_src (6.8), "
+			    "bpf_check_mtu (5.12): fallbacks");
 	r = choose(ALL & ~BIT(PROBE_SET_RETVAL), OPT_TC_CLSACT);
 	assert_int_equal(r.mode, TC_MODE_CLSACT);
 	assert_string_equal(r.reason, "clsact: tc-attach clsact (tcx would be available); "
