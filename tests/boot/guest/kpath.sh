@@ -25,7 +25,12 @@ echo "$st" | say
 r "status: $(echo "$st" | grep -m1 '^data path:')"
 r "counters: $(echo "$st" | grep -o ' xlat_out=[0-9]*\| xlat_in=[0-9]*\| xlat_out_no_route=[0-9]*' | tr -d '\n')"
 r "log: $(journalctl -b -o cat -u sock464 | grep -m1 'kernel data path:')"
-r "source: $(journalctl -b -o cat -u sock464 | grep -m1 'IPv6 source' || echo 'from bpf_fib_lookup')"
+# The source the daemon chose (a first "no IPv6 source" warning may come
+# just before it, while the uplink's address is not there yet); else any
+# word about it; else none: bpf_fib_lookup chooses.
+src=$(journalctl -b -o cat -u sock464 | grep -m1 'IPv6 source .*, chosen by the daemon' ||
+	journalctl -b -o cat -u sock464 | grep -m1 'IPv6 source' || echo 'from bpf_fib_lookup')
+r "source: $src"
 filters | say
 r "filters before: $(filters | wc -l)"
 
