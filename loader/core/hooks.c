@@ -114,11 +114,11 @@ int hooks_load(struct hooks *h, bool verbose, const char *pin_dir)
 			log_err("sock464-load needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
 				"(CAP_SYS_ADMIN before Linux 5.8)");
 		else if (h->pin_dir[0])
-			log_err("sock464 needs Linux 5.14 or later with BPF, cgroup v2 "
+			log_err("sock464 needs Linux 5.10 or later with BPF, cgroup v2 "
 				"and BTF support; maps pinned in %s by another version "
 				"must be removed first; -v shows more", h->pin_dir);
 		else
-			log_err("sock464 needs Linux 5.14 or later with BPF, cgroup v2 "
+			log_err("sock464 needs Linux 5.10 or later with BPF, cgroup v2 "
 				"and BTF support; -v shows the verifier's log");
 		goto fail;
 	}
@@ -281,7 +281,7 @@ int hooks_attach(struct hooks *h, const char *path, enum hooks_set set)
 				bpf_program__section_name(prog), path,
 				strerror(-err));
 			if (err == -EINVAL || err == -EOPNOTSUPP)
-				log_err("this kernel lacks the hook; sock464 needs Linux 5.14 or later");
+				log_err("this kernel lacks the hook; sock464 needs Linux 5.10 or later");
 			break;
 		}
 		cg->links[cg->nlinks++] = link;
