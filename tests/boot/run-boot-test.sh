@@ -251,6 +251,7 @@ feature() { grep -a -m1 '^tc-attach: features:' "$LOG" | grep -o " $1=[a-z]*" | 
 FALLBACKS=
 [ "$(feature bpf_set_retval)" = no ] && FALLBACKS='bpf_set_retval \(5\.18\)'
 [ "$(feature fib_lookup_src)" = no ] && FALLBACKS="${FALLBACKS:+$FALLBACKS, }fib_lookup_src \\(6\\.8\\)"
+[ "$(feature bpf_check_mtu)" = no ] && FALLBACKS="${FALLBACKS:+$FALLBACKS, }bpf_check_mtu \\(5\\.12\\)"
 FALLBACKS=${FALLBACKS:+; without $FALLBACKS: fallbacks}
 has() { grep -qE "$1" "$LOG" || problems+=("$2"); }
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
