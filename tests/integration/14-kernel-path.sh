@@ -11,32 +11,12 @@
 need_root
 need_cmd tayga curl python3 tcpdump ip ethtool ping nft setpriv
 
-LOAD=$T_ROOT/build/sock464-load
-CTL=$T_ROOT/build/sock464ctl
-[[ -x $LOAD && -x $CTL ]] || t_bail "build first (make test-build)"
 topo_up || t_bail "topology"
 cg_create kpath
+. "$T_LIB_DIR/kpath.sh"
 
-# start_daemon [ARGS...]: sock464-load on the kernel path in the client namespace.
-start_daemon() {
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
-		--data-path kernel --tc-attach "${TC_ATTACH:-auto}" --pref64 "$DEFAULT_PREFIX" -v "$@"
-	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
-		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
-		return 1
-	}
-}
-in_cg() { run_in_cg "$CG" "$NS_C" "$@"; }
+start_daemon() { kpath_daemon "$@"; }
 outside() { run_in_ns "$NS_C" "$@"; }
-ctl() { "$CTL" --control "$T_TMP/control" "$@"; }
-# What the daemon changes in the namespace, in one comparable text.
-ns_state() {
-	run_in_ns "$NS_C" sh -c 'ip -4 rule; ip -4 route show table all | grep -v "^local\|^broadcast";
-		for k in net.ipv4.conf.lo.route_localnet net.ipv4.conf.lo.src_valid_mark \
-			net.ipv6.conf.lo.forwarding; do sysctl -n $k; done; ip -4 addr
-		for d in $(ip -o link show | cut -d: -f2 | cut -d@ -f1); do tc filter show dev $d egress;
-			tc filter show dev $d ingress; done'
-}
 # sock464's clsact filters on lo egress and on the uplink's ingress.
 own_filters() {
 	run_in_ns "$NS_C" sh -c "tc filter show dev lo egress; tc filter show dev $IF_C ingress" |

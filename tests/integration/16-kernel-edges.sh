@@ -9,25 +9,12 @@
 need_root
 need_cmd tayga python3 ip ping
 
-LOAD=$T_ROOT/build/sock464-load
-CTL=$T_ROOT/build/sock464ctl
 MANY=$T_TOOLS_DIR/manyconn.py
-[[ -x $LOAD && -x $CTL ]] || t_bail "build first (make test-build)"
 topo_up || t_bail "topology"
 cg_create kedges
+. "$T_LIB_DIR/kpath.sh"
 
-start_daemon() {
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
-		--data-path kernel --tc-attach "${TC_ATTACH:-auto}" --pref64 "$DEFAULT_PREFIX" -v "$@"
-	wait_for 10 grep -q 'TCP relay on' "$DAEMON_LOG" || {
-		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
-		return 1
-	}
-}
-in_cg() { run_in_cg "$CG" "$NS_C" "$@"; }
-ctl() { "$CTL" --control "$T_TMP/control" "$@"; }
-# counter NAME: the value of one translator counter in `sock464ctl status`
-counter() { ctl status | grep -o "$1=[0-9]*" | head -n 1 | cut -d= -f2; }
+start_daemon() { kpath_daemon "$@"; }
 
 start_bg ECHO run_in_ns "$NS_S" python3 "$MANY" serve 9100 --timeout 900
 start_bg SINK run_in_ns "$NS_S" python3 "$TCPSERV" --port 9002 --timeout 900 sink

@@ -12,10 +12,8 @@
 need_root
 need_cmd tayga python3 ip tc sysctl
 
-LOAD=$T_ROOT/build/sock464-load
-CTL=$T_ROOT/build/sock464ctl
 TCTOOL=$T_ROOT/build/tests/tctool
-[[ -x $LOAD && -x $CTL && -x $TCTOOL ]] || t_bail "build first (make test-build)"
+[[ -x $TCTOOL ]] || t_bail "build first (make test-build)"
 
 # bpffs, mounted for the test if the host has none (and unmounted after).
 if ! findmnt -t bpf /sys/fs/bpf >/dev/null; then
@@ -26,27 +24,11 @@ PIN=/sys/fs/bpf/sock464-test-restart-$$
 on_exit "rm -rf $PIN"
 topo_up || t_bail "topology"
 cg_create krestart
-CONTROL=$T_TMP/control
+. "$T_LIB_DIR/kpath.sh"
+CONTROL=$KPATH_CONTROL
 MODE=${TC_ATTACH:-auto}
 
-# start_daemon [ARGS...]: sock464-load on the kernel path in the client namespace.
-start_daemon() {
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$CONTROL" \
-		--data-path kernel --tc-attach "$MODE" --pref64 "$DEFAULT_PREFIX" -v "$@"
-	wait_for 10 grep -q 'TCP relay on' "$DAEMON_LOG" || {
-		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
-		return 1
-	}
-}
-ctl() { "$CTL" --control "$CONTROL" "$@"; }
-# What the daemon changes in the namespace, in one comparable text.
-ns_state() {
-	run_in_ns "$NS_C" sh -c 'ip -4 rule; ip -4 route show table all | grep -v "^local\|^broadcast";
-		for k in net.ipv4.conf.lo.route_localnet net.ipv4.conf.lo.src_valid_mark \
-			net.ipv6.conf.lo.forwarding; do sysctl -n $k; done; ip -4 addr
-		for d in $(ip -o link show | cut -d: -f2 | cut -d@ -f1); do tc filter show dev $d egress;
-			tc filter show dev $d ingress; done'
-}
+start_daemon() { kpath_daemon "$@"; }
 # sock464's attachments: "clsact filters + tcx links" on lo egress and the uplink's ingress.
 attachments() {
 	run_in_ns "$NS_C" sh -c "'$TCTOOL' list lo egress sock464_xlat_;
