@@ -272,6 +272,18 @@ static __always_inline int set_eth_proto(struct __sk_buff *skb, __u16 proto)
 	return bpf_skb_store_bytes(skb, 0, eth, ETH_HLEN, 0);
 }
 
+/* set_eth_proto() and the IPv6 header @h6 in one store. */
+static __always_inline int store_eth_ip6(struct __sk_buff *skb, const struct xlat_ip6 *h6)
+{
+	struct {
+		__u16 eth[7];
+		struct xlat_ip6 ip6;
+	} __attribute__((packed)) hdr = { .eth[6] = bpf_htons(ETH_P_IPV6) };
+
+	__builtin_memcpy(&hdr.ip6, h6, sizeof(*h6));
+	return bpf_skb_store_bytes(skb, 0, &hdr, sizeof(hdr), 0);
+}
+
 #define L4_OFF (ETH_HLEN + XLAT_IP6_HLEN)	/* after the translation */
 
 /* An ICMP echo going out: 0 and its identifier and length filed, or -1 (not echo). */
@@ -375,8 +387,7 @@ pass:
 	xlat_frag_4to6(&h4, &f);
 	if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IPV6), 0) ||
 	    (frag && bpf_skb_adjust_room(skb, XLAT_FRAG_HLEN, BPF_ADJ_ROOM_NET, 0)) ||
-	    set_eth_proto(skb, ETH_P_IPV6) ||
-	    bpf_skb_store_bytes(skb, ETH_HLEN, &h6, sizeof(h6), 0) ||
+	    store_eth_ip6(skb, &h6) ||
 	    (frag && bpf_skb_store_bytes(skb, L4_OFF, &f, sizeof(f), 0)) ||
 	    (!xlat_frag_offset(&f) && l4_out(skb, &h4, &h6, L4_OFF + (frag ? XLAT_FRAG_HLEN : 0))) ||
 	    (h4.protocol == XLAT_PROTO_ICMP && too_big(skb, fib.ifindex) && split_out(skb, &h6))) {

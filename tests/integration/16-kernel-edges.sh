@@ -186,6 +186,34 @@ t_pass
 touch "$T_TMP/go-2"
 stop_bg NATIVEU
 
+# The way out looks a UDP socket's tuple up once per 50 ms, not for every
+# datagram (native_udp_out() in bpf/xlat_collide.h): a native socket that
+# takes the tuple later gets it once that answer is older.
+t_begin "4-tuple collision, UDP: a native socket that takes the tuple later gets it within 50 ms"
+P=$((P + 1))
+C0=$(counter xlat_out_collision)
+assert_ok in_cg python3 -c "
+import socket, time
+t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); t.settimeout(3)
+t.bind(('0.0.0.0', $P)); t.connect(('$SERVER4', 7001))
+t.send(b'before'); print('BEFORE', t.recv(100).decode())
+n = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); n.settimeout(3)
+n.bind(('$CLIENT6', $P)); n.connect(('$DST6', 7001))
+time.sleep(0.2)
+t.settimeout(1)
+for i in range(3):
+    t.send(b'after')
+try:
+    print('AFTER GOT', t.recv(100).decode())
+except OSError as e:
+    print('AFTER', type(e).__name__)
+n.send(b'native'); print('NATIVE', n.recv(100).decode())" &&
+	assert_contains "$T_OUT" "BEFORE before" "the translated socket's first datagram" &&
+	assert_contains "$T_OUT" "AFTER TimeoutError" "the translated socket after the native connect" &&
+	assert_contains "$T_OUT" "NATIVE native" "the native socket" &&
+	assert_eq "$((${C0:-0} + 3))" "$(counter xlat_out_collision)" "xlat_out_collision"
+t_pass
+
 # The NAT64's tun is the IPv6 link of MTU 1280: the router answers the
 # client's larger packets with Packet Too Big, which must become ICMPv4
 # "fragmentation needed" and lower the IPv4 path MTU of the socket.
