@@ -4,7 +4,8 @@
  *
  *   tcpbench server PORT        TCP sink on PORT, TCP request/reply on
  *                               PORT+1, UDP echo on PORT+2, UDP sink on
- *                               PORT+3 ([::], IPv4-mapped and IPv6 alike)
+ *                               PORT+3, polling UDP sink on PORT+4 ([::],
+ *                               IPv4-mapped and IPv6 alike)
  *   tcpbench stream HOST PORT SECONDS   bulk send; prints Gbit/s and bytes
  *   tcpbench rr HOST PORT SECONDS       connect, 64-byte request, 64-byte
  *                                       reply, close; prints connections/s
@@ -14,6 +15,8 @@
  *                                       per second and requests
  *   tcpbench udpstream HOST PORT SECONDS 1400-byte datagrams; prints the
  *                                       Gbit/s the server received and bytes
+ *                                       (to PORT+3 or, for a receiver that
+ *                                       polls, PORT+4: see udp_serve())
  *
  * Each client prints one line, "RATE COUNT": the rate, and what it counts
  * (bytes, connections, requests), by which bench/ divides the CPU time the
@@ -116,14 +119,25 @@ static int udp_socket(int port)
 	return fd;
 }
 
+enum udp_role { UDP_ECHO, UDP_SINK, UDP_SINK_POLL };
+
+/* The longest a polling sink spins without its "STAT" (a client that died). */
+#define POLL_MAX_SECONDS 120
+
 /*
- * UDP: on the echo socket every datagram comes back; on the sink socket
+ * UDP: on the echo socket every datagram comes back; on the sink sockets
  * datagrams are counted, "RESET" zeroes the count and "STAT" is answered
- * with it.
+ * with it.  The polling sink reads without sleeping from "RESET" to
+ * "STAT": no datagram has to wake it, as an interrupt-coalescing NIC's
+ * receiver is not woken per packet either.  On veth the receiving stack
+ * runs in the sender's context, so a sink that sleeps makes every
+ * datagram pay a wake-up, and a sender that is slower than the sink (it
+ * empties its queue and sleeps) slower still (docs/benchmarks.md).
  */
-static void udp_serve(int fd, int echo, unsigned long long *count)
+static void udp_serve(int fd, enum udp_role role, unsigned long long *count)
 {
 	static char buf[BUF];
+	static double polling;	/* since when; 0: not polling */
 	struct sockaddr_storage ss;
 	socklen_t len;
 	ssize_t n;
@@ -132,13 +146,17 @@ static void udp_serve(int fd, int echo, unsigned long long *count)
 	for (;;) {
 		len = sizeof(ss);
 		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &len);
+		if (n < 0 && errno == EAGAIN && polling && now() < polling + POLL_MAX_SECONDS)
+			continue;
 		if (n < 0)
 			return;
-		if (echo) {
+		if (role == UDP_ECHO) {
 			sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len);
 		} else if (n == 5 && !memcmp(buf, "RESET", 5)) {
 			*count = 0;
+			polling = role == UDP_SINK_POLL ? now() : 0;
 		} else if (n == 4 && !memcmp(buf, "STAT", 4)) {
+			polling = 0;
 			n = snprintf(reply, sizeof(reply), "%llu", *count);
 			sendto(fd, reply, n, 0, (struct sockaddr *)&ss, len);
 		} else {
@@ -151,6 +169,7 @@ static int server(int port)
 {
 	int sink = listener(port), rr = listener(port + 1);
 	int uecho = udp_socket(port + 2), usink = udp_socket(port + 3);
+	int upoll = udp_socket(port + 4);
 	unsigned long long usink_bytes = 0;
 	int ep = epoll_create1(0);
 	struct epoll_event ev, evs[64];
@@ -167,6 +186,8 @@ static int server(int port)
 	epoll_ctl(ep, EPOLL_CTL_ADD, uecho, &ev);
 	ev.data.u64 = usink;
 	epoll_ctl(ep, EPOLL_CTL_ADD, usink, &ev);
+	ev.data.u64 = upoll;
+	epoll_ctl(ep, EPOLL_CTL_ADD, upoll, &ev);
 	for (;;) {
 		n = epoll_wait(ep, evs, 64, -1);
 		for (i = 0; i < n; i++) {
@@ -174,8 +195,9 @@ static int server(int port)
 			int is_rr = evs[i].data.u64 >> 32;
 			ssize_t r;
 
-			if (fd == uecho || fd == usink) {
-				udp_serve(fd, fd == uecho, &usink_bytes);
+			if (fd == uecho || fd == usink || fd == upoll) {
+				udp_serve(fd, fd == uecho ? UDP_ECHO :
+					  fd == usink ? UDP_SINK : UDP_SINK_POLL, &usink_bytes);
 				continue;
 			}
 			if (fd == sink || fd == rr) {
