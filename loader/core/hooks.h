@@ -77,6 +77,8 @@ void hooks_destroy(struct hooks *h);
 int hooks_set_netns(struct hooks *h, __u64 netns_cookie,
 		    const struct sock464_netns *cfg);
 void hooks_del_netns(struct hooks *h, __u64 netns_cookie);
+/* The entry of @netns_cookie (one a daemon stopped with --pin left): 0, or -ENOENT. */
+int hooks_get_netns(struct hooks *h, __u64 netns_cookie, struct sock464_netns *cfg);
 /* Look up and remove a pending relayed connect: 0, or -ENOENT. */
 int hooks_take_pending(struct hooks *h, const struct sock464_pending_key *key,
 		       struct sock464_pending *val);

@@ -19,6 +19,13 @@ int hooks_set_netns(struct hooks *h, __u64 netns_cookie,
 	return bpf_map_update_elem(fd, &netns_cookie, cfg, BPF_ANY) ? -errno : 0;
 }
 
+int hooks_get_netns(struct hooks *h, __u64 netns_cookie, struct sock464_netns *cfg)
+{
+	int fd = bpf_map__fd(h->skel->maps.sock464_netns);
+
+	return bpf_map_lookup_elem(fd, &netns_cookie, cfg) ? -errno : 0;
+}
+
 void hooks_del_netns(struct hooks *h, __u64 netns_cookie)
 {
 	bpf_map_delete_elem(bpf_map__fd(h->skel->maps.sock464_netns),

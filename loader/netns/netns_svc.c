@@ -275,6 +275,15 @@ static int netns_svc_start(struct netns_svc *ns, const struct netns_svc_spec *sp
 		snprintf(why, whylen, "policy: %s", strerror(-err));
 		return err;
 	}
+	/*
+	 * Discovery has not chosen a prefix yet.  An entry a daemon stopped
+	 * with --pin left (its flows still translated) counts as the one
+	 * before, so that its prefix stays the previous one until discovery
+	 * chooses: published without it, those flows' packets would not be
+	 * translated for that while (the IPv6 stack would reset them).
+	 */
+	if (hooks_get_netns(ns->env->hooks, ns->cookie, &ns->entry))
+		memset(&ns->entry, 0, sizeof(ns->entry));
 	err = publish_entry(ns);
 	if (err) {
 		snprintf(why, whylen, "publishing its entry: %s", strerror(-err));

@@ -188,6 +188,20 @@ assert_ok ctl status &&
 	assert_contains "$T_OUT" '"kept_at_stop":true'
 t_pass
 
+# The next daemon publishes its namespace's entry before discovery has
+# chosen a prefix; the prefix the stopped one left counts as the previous
+# one meanwhile.  Here discovery finds none at all (RAs only, and no RA).
+t_begin "a start whose discovery has found no prefix yet keeps the flows going"
+stop_bg DAEMON
+moving || t_fail "the download stopped with the daemon"
+start_daemon --pin "$PIN" --pref64 auto --no-dns64 || t_fail "restart without a prefix"
+moving || t_fail "the download stopped while no prefix was known"
+assert_ok ctl status && assert_not_contains "$T_OUT" "$DEFAULT_PREFIX" "status: a prefix"
+stop_bg DAEMON
+start_daemon --pin "$PIN" || t_fail "restart"
+moving || t_fail "the download stopped at the restart"
+t_pass
+
 t_begin "the download keeps going across SIGKILL and a start, and arrives whole"
 # A link that goes while no daemon runs: its tcx link's pin goes at the next start.
 DUMMY=s4dm-$$
