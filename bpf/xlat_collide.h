@@ -112,7 +112,7 @@ struct {
 } xlat_udp_free SEC(".maps");	/* one per copy: soft state */
 
 /*
- * native_udp() for a datagram of @h4 (ports @t) from @src6 to @dst6, with
+ * native_udp() for a datagram of @h4 (@sport, @dport) from @src6 to @dst6, with
  * its socket's last answer while it stands and is for the same tuple.
  */
 static __always_inline int native_udp_out(struct __sk_buff *skb, const struct xlat_ip4 *h4,
