@@ -15,11 +15,9 @@
 need_root
 need_cmd tayga curl python3 tcpdump ip ping
 
-LOAD=$T_ROOT/build/sock464-load
-CTL=$T_ROOT/build/sock464ctl
-[[ -x $LOAD && -x $CTL ]] || t_bail "build first (make test-build)"
 topo_up || t_bail "topology"
 cg_create bind
+. "$T_LIB_DIR/kpath.sh"	# LOAD, CTL, kpath_daemon, in_cg, ctl
 
 # The second uplink and the dead one, created inside the namespaces
 # (they go with them).
@@ -68,17 +66,9 @@ for p in 80 9001 9004; do
 	wait_port "$NS_S" 0.0.0.0 "$p" || t_bail "server on port $p did not start"
 done
 
-in_cg() { run_in_cg "$CG" "$NS_C" "$@"; }
-ctl() { "$CTL" --control "$T_TMP/control" "$@"; }
-
-# start_daemon DATA_PATH
+# start_daemon DATA_PATH (a later --data-path wins over kpath_daemon's)
 start_daemon() {
-	start_bg DAEMON nsenter_net "$NS_C" "$LOAD" --cgroup "$CG" --control "$T_TMP/control" \
-		--data-path "$1" --tc-attach "${TC_ATTACH:-auto}" --pref64 "$DEFAULT_PREFIX" -v
-	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
-		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
-		return 1
-	}
+	kpath_daemon --data-path "$1" || return 1
 	# the links are flagged once the prefix is known
 	wait_for 5 grep -q '2 of 3 links route PREF64' "$DAEMON_LOG" || {
 		t_log "the daemon did not list the links: $(cat "$DAEMON_LOG")"

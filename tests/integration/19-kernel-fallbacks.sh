@@ -11,25 +11,21 @@
 need_root
 need_cmd tayga curl python3 ip tc bpftool
 
-LOAD=$T_ROOT/build/sock464-load
-CTL=$T_ROOT/build/sock464ctl
-[[ -x $LOAD && -x $CTL ]] || t_bail "build first (make test-build)"
 topo_up || t_bail "topology"
 cg_create kfall
+. "$T_LIB_DIR/kpath.sh"	# LOAD, CTL, in_cg, ctl
 
 # start_daemon [ENV=VALUE...]: the kernel path in the client namespace,
 # 203.0.113.0/24 excluded (refused: there is no IPv4 route to it).
 start_daemon() {
 	start_bg DAEMON env "$@" "$(command -v nsenter)" --net="/run/netns/$NS_C" "$LOAD" \
-		--cgroup "$CG" --control "$T_TMP/control" --data-path kernel \
+		--cgroup "$CG" --control "$KPATH_CONTROL" --data-path kernel \
 		--pref64 "$DEFAULT_PREFIX" --exclude 203.0.113.0/24 -v
 	wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || {
 		t_log "daemon did not start: $(cat "$DAEMON_LOG")"
 		return 1
 	}
 }
-in_cg() { run_in_cg "$CG" "$NS_C" "$@"; }
-ctl() { "$CTL" --control "$T_TMP/control" "$@"; }
 own_filters() {
 	run_in_ns "$NS_C" sh -c "tc filter show dev lo egress; tc filter show dev $IF_C ingress" |
 		grep -c 'sock464:'
@@ -116,7 +112,7 @@ stop_bg DAEMON
 cg_create kfalld CGD || t_bail "cgroup"
 start_bg DAEMON run_in_cg "$CGD" "" env SOCK464_PROBE_DISABLE=so_netns_cookie,tcx,fib_lookup_src,bpf_set_retval,bpf_check_mtu \
 	"$(command -v nsenter)" --net="/run/netns/$NS_C" "$LOAD" \
-	--cgroup "$CG" --control "$T_TMP/control" --data-path kernel \
+	--cgroup "$CG" --control "$KPATH_CONTROL" --data-path kernel \
 	--pref64 "$DEFAULT_PREFIX" --exclude 203.0.113.0/24 -v
 wait_for 5 grep -q 'TCP relay on' "$DAEMON_LOG" || t_bail "daemon: $(cat "$DAEMON_LOG")"
 LOG=$(cat "$DAEMON_LOG")
