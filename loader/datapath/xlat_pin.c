@@ -174,6 +174,7 @@ int xlat_purge(const char *pin, const char *control)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	char state[512];
+	uint64_t cookie;
 	int n = 0, r;
 
 	if (daemon_answers(control)) {
@@ -191,13 +192,20 @@ int xlat_purge(const char *pin, const char *control)
 	}
 	if (ifs)
 		if_freenameindex(ifs);
-	xlat_state_path(state, sizeof(state), control, netns_cookie(-1));
-	xlat_forget(state);
+	/* the state file (the sysctls' old values) is named by the namespace's cookie */
+	cookie = netns_cookie(-1);
+	if (!cookie)
+		log_err("--purge: cannot read this network namespace's cookie: %s; the "
+			"kernel path's sysctls are left as they are", strerror(errno));
+	xlat_state_path(state, sizeof(state), control, cookie);
+	xlat_forget(cookie ? state : "");
 	r = pin ? remove_pins(pin) : 0;
 	if (r < 0) {
 		log_err("--purge: removing the pins in %s failed: %s", pin, strerror(-r));
 		return 1;
 	}
+	if (!cookie)
+		return 1;
 	log_info("--purge: %d TC attachments and %d pins%s%s removed; no rules or table %u "
 		 "left", n, r, pin ? " in " : "", pin ? pin : "", SOCK464_XLAT_TABLE);
 	return 0;

@@ -265,7 +265,7 @@ static int netns_svc_start(struct netns_svc *ns, const struct netns_svc_spec *sp
 		snprintf(why, whylen, "cannot read its network namespace's cookie: %s (the "
 			 "daemon needs CAP_SYS_ADMIN; before Linux 5.14 also CAP_BPF and "
 			 "CAP_NET_ADMIN, see the error before)", strerror(err));
-		return -EINVAL;
+		return err ? -err : -EINVAL;
 	}
 	err = ns->env->dp->start(ns, why, whylen);
 	if (err)
