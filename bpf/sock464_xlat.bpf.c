@@ -22,7 +22,7 @@
  * the initial namespace's cookie for a packet without a socket (measured
  * on 6.18).  The header arithmetic is include/rfc7915.h.  Parts of this
  * file: xlat_prefix.h (a flow keeps its PREF64 across a change),
- * xlat_collide.h (4-tuple collisions with native IPv6 sockets),
+ * xlat_route.h (the per-CPU route cache), xlat_collide.h (4-tuple collisions with native IPv6 sockets),
  * xlat_split.h (large ICMP echoes as IPv6 fragments), xlat_icmp_err.h
  * (ICMPv6 errors as ICMPv4).
  */
@@ -152,9 +152,11 @@ static __always_inline __u32 bound_uplink(struct __sk_buff *skb, const struct xl
 {
 	struct sock464_bound_key key = { .netns = netns_cookie, .ip4 = h4->daddr,
 					 .proto = h4->protocol };
-	__u32 *filed, dev;
+	__u32 *filed, dev = st ? st->dev_ifindex : 0;
 	int keyed;
 
+	if (full && !dev)
+		return 0;	/* the usual case: not bound, no ports to read */
 	keyed = (h4->protocol == XLAT_PROTO_TCP || h4->protocol == XLAT_PROTO_UDP) &&
 		!xlat_ip4_is_fragment(h4) &&
 		!bpf_skb_load_bytes(skb, ETH_HLEN + XLAT_IP4_HLEN, &key.sport, 4);
@@ -162,8 +164,7 @@ static __always_inline __u32 bound_uplink(struct __sk_buff *skb, const struct xl
 		filed = keyed ? bpf_map_lookup_elem(&xlat_bound, &key) : NULL;
 		return filed ? *filed : 0;
 	}
-	dev = st ? st->dev_ifindex : 0;
-	if (!dev || !keyed)
+	if (!keyed)
 		return dev;
 	filed = bpf_map_lookup_elem(&xlat_bound, &key);
 	if (!filed || *filed != dev)
@@ -333,6 +334,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 {
 	struct bpf_fib_lookup fib;
 	struct sock464_netns *ns;
+	struct bpf_sock *fsk;
 	struct sock464_sk *st;
 	struct xlat_ip4 h4;
 	struct xlat_ip6 h6;
@@ -354,7 +356,8 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		count(SOCK464_XC_OUT_NO_NETNS);
 		return TC_ACT_SHOT;
 	}
-	st = sk_state(skb, &full);
+	st = sk_state(skb, &fsk);
+	full = !!fsk;
 	if (flow_dst6(ns, st, h4.daddr, dst6)) {
 		count(SOCK464_XC_OUT_NO_NETNS);
 		return TC_ACT_SHOT;
@@ -364,7 +367,7 @@ static __always_inline int xlat_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	__builtin_memcpy(src6, fib.ipv6_src, 16);
-	if (collides(skb, &h4, src6, dst6)) {
+	if (collides(skb, &h4, fsk, src6, dst6)) {
 		if (h4.protocol == XLAT_PROTO_TCP)
 			return refuse_syn(skb, &h4);
 		count(SOCK464_XC_OUT_COLLISION);

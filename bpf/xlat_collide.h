@@ -4,8 +4,8 @@
  * (docs/architecture.md, "4-tuple collisions"): the lookups, the refusal
  * of a translated SYN, the checks on the way out and in.
  * Part of bpf/sock464_xlat.bpf.c, which includes it after its common
- * helpers (count(), route6_fib(), send6(), set_eth_proto(), L4_OFF, the maps): not a
- * header of its own.
+ * helpers (count(), route_ttl(), set_eth_proto(), the maps): not a header
+ * of its own.
  */
 #ifndef SOCK464_XLAT_COLLIDE_H
 #define SOCK464_XLAT_COLLIDE_H
@@ -112,20 +112,18 @@ struct {
 } xlat_udp_free SEC(".maps");	/* one per copy: soft state */
 
 /*
- * native_udp() for a datagram of @h4 (@sport, @dport) from @src6 to @dst6, with
- * its socket's last answer while it stands and is for the same tuple.
+ * native_udp() for a datagram of @h4 (@sport, @dport) from @src6 to @dst6,
+ * with the last answer of its full socket @sk (NULL: none) while it stands
+ * and is for the same tuple.
  */
 static __always_inline int native_udp_out(struct __sk_buff *skb, const struct xlat_ip4 *h4,
-					  const __u8 src6[16], const __u8 dst6[16],
-					  __u16 sport, __u16 dport)
+					  struct bpf_sock *sk, const __u8 src6[16],
+					  const __u8 dst6[16], __u16 sport, __u16 dport)
 {
-	struct bpf_sock *sk = skb->sk;
 	struct xlat_udp_free *c = NULL;
 	__u64 now = bpf_jiffies64(), s6[2], c6[2];
 	int owned;
 
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
 	if (sk)
 		c = bpf_sk_storage_get(&xlat_udp_free, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	__builtin_memcpy(s6, src6, 16);
@@ -147,13 +145,13 @@ static __always_inline int native_udp_out(struct __sk_buff *skb, const struct xl
 }
 
 /*
- * 1 if the IPv6 form @src6 -> @dst6 of @h4 has a tuple a native socket
+ * 1 if the IPv6 form @src6 -> @dst6 of @h4 (full socket @sk) has a tuple a native socket
  * owns: checked for a TCP SYN (the rest of a connection follows it), and
  * for UDP datagrams (or first fragments), which have no such start, when
  * their socket's last answer is older than XLAT_ROUTE_TTL_MS.
  */
 static __always_inline int collides(struct __sk_buff *skb, const struct xlat_ip4 *h4,
-				    const __u8 src6[16], const __u8 dst6[16])
+				    struct bpf_sock *sk, const __u8 src6[16], const __u8 dst6[16])
 {
 	__u8 t[14];		/* the TCP header up to its flags; UDP's first 8 bytes */
 	__u16 sport, dport;
@@ -170,7 +168,7 @@ static __always_inline int collides(struct __sk_buff *skb, const struct xlat_ip4
 	__builtin_memcpy(&sport, &t[0], 2);
 	__builtin_memcpy(&dport, &t[2], 2);
 	if (h4->protocol == XLAT_PROTO_UDP)
-		return native_udp_out(skb, h4, src6, dst6, sport, dport);
+		return native_udp_out(skb, h4, sk, src6, dst6, sport, dport);
 	return native_tcp(skb, dst6, src6, dport, sport);
 }
 

@@ -3,8 +3,8 @@
  * ICMPv6 errors about translated flows, given to their sockets as ICMPv4
  * (docs/architecture.md, "ICMPv6 errors on the kernel path").
  * Part of bpf/sock464_xlat.bpf.c, which includes it after its common
- * helpers (count(), extract4(), ours(), ours_prev(), route6_fib(), send6(),
- * set_eth_proto(), L4_OFF, the maps): not a header of its own.
+ * helpers (count(), extract4(), ours(), ours_prev(), set_eth_proto(),
+ * L4_OFF, the maps): not a header of its own.
  */
 #ifndef SOCK464_XLAT_ICMP_ERR_H
 #define SOCK464_XLAT_ICMP_ERR_H

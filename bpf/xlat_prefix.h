@@ -22,15 +22,16 @@ static __always_inline int extract4(const struct sock464_netns *ns, const __u8 a
 
 /*
  * The packet's full socket's state (the hooks' sock464_sk), or NULL; @full:
- * 0 for a packet without its full socket (a time-wait socket's ACK).
+ * that full socket, NULL for a packet without one (a time-wait socket's ACK).
  */
-static __always_inline struct sock464_sk *sk_state(struct __sk_buff *skb, int *full)
+static __always_inline struct sock464_sk *sk_state(struct __sk_buff *skb,
+						   struct bpf_sock **full)
 {
 	struct bpf_sock *sk = skb->sk;
 
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
-	*full = !!sk;
+	*full = sk;
 	return sk ? bpf_sk_storage_get(&sock464_sk, sk, NULL, 0) : NULL;
 }
 

@@ -122,7 +122,9 @@ struct sock464_sk {
 	__u32 dev_ifindex;	/* the uplink it was bound to (SO_BINDTODEVICE), now
 				 * bound to none instead; 0: none (sock464_uplinks) */
 	__u32 uid;		/* relayed TCP: the connecting process's uid (connect4) */
-	__u64 netns;		/* and its netns cookie, for sockops (see sockops_connect()) */
+	__u64 netns;		/* its netns cookie, set at creation: for the sockops and
+				 * setsockopt programs, which have no
+				 * bpf_get_netns_cookie() before 5.15 */
 };
 
 /* The socket carries SOCK464_XLAT_MARK (kernel data path, set at creation). */
