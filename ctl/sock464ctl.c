@@ -28,7 +28,7 @@ static const char usage_text[] =
 "  attach PATH | --self [--hooks complement]\n"
 "                          serve another cgroup v2 directory now (--self: the\n"
 "                          cgroup sock464ctl runs in); complement: only the\n"
-"                          hooks systemd's BPFProgram= cannot attach\n"
+"                          hooks the drop-in's BPFProgram= lines do not attach\n"
 "  detach PATH | --self    stop serving it\n"
 "  trace [--json] [--count N] [--timeout S]\n"
 "                          print every translation decision as it happens,\n"
