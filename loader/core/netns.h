@@ -10,6 +10,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The relays bind their IPv6 sockets to an uplink by index (Linux 5.0). */
+#ifndef SO_BINDTOIFINDEX
+#define SO_BINDTOIFINDEX 62
+#endif
+
 /* Remember the daemon's own namespace; 0 or -errno. */
 int netns_init(void);
 /* Enter @nsfd (-1: stay); netns_leave() returns home.  0 or -errno. */

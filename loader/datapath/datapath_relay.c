@@ -47,7 +47,8 @@ static int relay_start(struct netns_svc *ns, char *why, size_t whylen)
 	r->udp.sock.fd = -1;
 	r->udp.icmp_fd = -1;
 	ns->dp_priv = r;
-	err = relay_tcp_start(&r->tcp, ns->env->loop, ns->env->hooks, o->max_conns, ns->nsfd);
+	err = relay_tcp_start(&r->tcp, ns->env->loop, ns->env->hooks, o->max_conns, ns->nsfd,
+			      ns->cookie);
 	relay_udp_cgroup_limit(o->max_udp_flows_cg);
 	if (!err)
 		err = relay_udp_start(&r->udp, ns->env->loop, ns->env->hooks, ns->cookie,

@@ -48,10 +48,6 @@
 #include "relay_tcp.h"
 #include "relay_tcp_conn.h"
 
-#ifndef SO_BINDTOIFINDEX
-#define SO_BINDTOIFINDEX 62
-#endif
-
 #define CONN_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 /* Relayed connections open in every relay of the daemon. */
@@ -297,13 +293,13 @@ static void on_listener(struct ev_source *src, uint32_t events)
 }
 
 int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
-		    unsigned int max_conns, int netns_fd)
+		    unsigned int max_conns, int netns_fd, uint64_t netns_cookie)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
 		.sin_addr.s_addr = htonl(SOCK464_RELAY_IP4_HOST),
 	};
-	socklen_t len = sizeof(r->netns_cookie);
+	socklen_t len;
 	int fd, err;
 
 	memset(r, 0, sizeof(*r));
@@ -311,15 +307,13 @@ int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
 	r->hooks = h;
 	r->max_conns = max_conns;
 	r->netns_fd = netns_fd;
+	r->netns_cookie = netns_cookie;
 	r->listener = (struct ev_source){ .fd = -1, .handler = on_listener };
 
 	fd = netns_socket(netns_fd, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
 	r->listener.fd = fd;
-	r->netns_cookie = netns_cookie(netns_fd);	/* SO_NETNS_COOKIE or its fallback */
-	if (!r->netns_cookie)
-		goto fail;
 	/* Accepted sockets inherit both. */
 	set_linger(fd, 1);
 	set_nodelay(fd);

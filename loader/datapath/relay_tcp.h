@@ -70,10 +70,10 @@ struct relay_tcp {
 
 /*
  * Listen on 127.46.0.1 with a port of the kernel's choosing, in network
- * namespace @netns_fd (-1: the daemon's own).
+ * namespace @netns_fd (-1: the daemon's own), whose cookie is @netns_cookie.
  */
 int relay_tcp_start(struct relay_tcp *r, struct loop *l, struct hooks *h,
-		    unsigned int max_conns, int netns_fd);
+		    unsigned int max_conns, int netns_fd, uint64_t netns_cookie);
 /* Free the connections closed during the last batch of events. */
 void relay_tcp_reap(struct relay_tcp *r);
 /* Reset every connection and stop listening. */

@@ -22,10 +22,6 @@
 #include "netns.h"
 #include "relay_udp_flow.h"
 
-#ifndef SO_BINDTOIFINDEX
-#define SO_BINDTOIFINDEX 62
-#endif
-
 unsigned char relay_udp_dgrams[MMSG][DGRAM_MAX];
 
 static unsigned int bucket(const struct sockaddr_in *app, __u32 alias)

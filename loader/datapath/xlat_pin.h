@@ -2,10 +2,10 @@
 /*
  * What the kernel data path keeps past a daemon started with --pin DIR
  * (docs/architecture.md, "Restarts"), and how it is all removed for good:
- *   DIR/xlat/xlat_counters, xlat_echo, xlat_frags   the translator's maps
+ *   DIR/xlat/xlat_counters, xlat_echo, xlat_frags, xlat_bound   the translator's maps
  *   DIR/xlat/link_COOKIE_lo_egress, link_COOKIE_IFINDEX_ingress   its tcx links
  *                                   (COOKIE: the network namespace's)
- * besides the rules, table 464, the sysctls and their state file
+ * besides the rules, tables 464 and 465, the sysctls and their state file
  * (xlat.COOKIE.state beside the control socket), and clsact filters.
  */
 #ifndef SOCK464_XLAT_PIN_H

@@ -15,6 +15,7 @@
 
 #include <bpf/bpf.h>
 
+#include "dns64.h"
 #include "log.h"
 #include "netns.h"
 #include "rfc6052.h"
@@ -47,7 +48,7 @@ static int pref64_source(const struct sock464_netns *e, __u8 src[16])
 
 	if (!rfc6052_len_valid(e->plen))
 		return -ENOENT;
-	rfc6052_synthesize(dst, e->pref64, e->plen, htonl(0xc00000aa));	/* 192.0.0.170 */
+	rfc6052_synthesize(dst, e->pref64, e->plen, htonl(DNS64_WKA_170));
 	return source_for(dst, src);
 }
 

@@ -15,12 +15,12 @@
 #include "hooks.h"
 #include "log.h"
 #include "netns.h"
+#include "dns64.h"
 #include "rfc6052.h"
 #include "uplinks.h"
 
 #define UPLINKS_MAX	256	/* per namespace; more are not listed */
 #define DEBOUNCE_MS	150	/* after the route mirror's 100 */
-#define PROBE_IP4	0xc00000aaU	/* 192.0.0.170 (RFC 7050), host order */
 
 struct links {
 	struct hooks_uplink_entry e[UPLINKS_MAX];
@@ -179,7 +179,7 @@ int uplinks_sync(struct uplinks *u)
 	if (!l)
 		return -ENOMEM;
 	if (flag)
-		rfc6052_synthesize(dst, p->addr, p->plen, htonl(PROBE_IP4));
+		rfc6052_synthesize(dst, p->addr, p->plen, htonl(DNS64_WKA_170));
 	err = look(u, l, flag ? dst : NULL);
 	if (!err)
 		err = hooks_set_uplinks(u->hooks, u->netns, l->e, l->n);
