@@ -743,7 +743,6 @@ static __always_inline int to_relay(struct bpf_sock_addr *ctx,
 	st->orig_port = ctx->user_port;
 	st->state = SOCK464_SK_RELAYED;
 	st->uid = (__u32)bpf_get_current_uid_gid();	/* for sockops_connect() */
-	st->netns = bpf_get_netns_cookie(ctx);
 	ctx->user_ip4 = ns->relay_ip4;
 	ctx->user_port = ns->tcp_port;
 	__builtin_memcpy(d->dst6, st->dst6, sizeof(d->dst6));
@@ -1009,7 +1008,7 @@ static __always_inline void sock_create(struct bpf_sock *ctx)
 	st->netns = bpf_get_netns_cookie(ctx);
 	if (!markable(ctx, st->state))
 		return;
-	cookie = bpf_get_netns_cookie(ctx);
+	cookie = st->netns;
 	ns = bpf_map_lookup_elem(&sock464_netns, &cookie);
 	if (!ns || !(ns->flags & SOCK464_NS_KERNEL) || ctx->mark)
 		return;
