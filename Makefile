@@ -6,7 +6,7 @@
 #   make deps       install the Debian packages needed to build and test
 #   make test       build and run the whole test suite (root for integration)
 #   make demo       the self-contained demonstration
-#   make bench      the benchmarks in bench/ (loopback, then veth)
+#   make bench      the benchmarks in bench/ (loopback, veth, the translation floor)
 #   make install    PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR= (also SBINDIR,
 #                   MANDIR, SYSTEMDUNITDIR, LIBEXECDIR, OCIHOOKSDIR)
 #   make deb        the Debian package, built from a copy of this tree in
@@ -136,6 +136,12 @@ $(BUILD)/tcpbench: bench/tcpbench.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+# bench/xlat-floor's translators: build/xlat_floor_ARR_DIR.bpf.o, one program each.
+XLAT_FLOOR := $(foreach a,lo uplink nm,$(foreach d,out in,$(BUILD)/xlat_floor_$(a)_$(d).bpf.o))
+$(BUILD)/xlat_floor_%.bpf.o: bench/xlat_floor.bpf.c include/rfc7915.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXF_ARR_$(word 1,$(subst _, ,$*)) -DXF_DIR_$(word 2,$(subst _, ,$*)) -c $< -o $@
+
 unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
@@ -154,9 +160,10 @@ demo: deps
 	$(Q)./demo/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tcpbench
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tcpbench $(XLAT_FLOOR)
 	$(Q)./bench/run
 	$(Q)./bench/run-veth
+	$(Q)./bench/xlat-floor
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR)
