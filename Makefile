@@ -160,7 +160,7 @@ demo: deps
 	$(Q)./demo/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tcpbench $(XLAT_FLOOR)
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tcpbench $(BUILD)/tests/tctool $(XLAT_FLOOR)
 	$(Q)./bench/run
 	$(Q)./bench/run-veth
 	$(Q)./bench/xlat-floor

@@ -8,7 +8,8 @@
  * docs/benchmarks.md), against which sock464's own program is judged.
  *
  * Built once per program (Makefile: build/xlat_floor_ARR_DIR.bpf.o), each
- * object holding one "tc" program for iproute2's tc to attach:
+ * object holding one "tc" program, which bench/xlat-floor attaches with
+ * build/tests/tctool (sock464's own tc_attach.c, tcx or clsact):
  *   XF_ARR_lo      sock464's arrangement: out on lo's egress (source
  *                  127.0.0.1), bpf_redirect_neigh() to the uplink; in on
  *                  the uplink's ingress, bpf_redirect() to lo's ingress
@@ -41,8 +42,8 @@
 
 /*
  * The addresses as 32-bit words in network order, written by the code: a
- * constant array would be .rodata, which iproute2's tc (libbpf 1.1) cannot
- * load from a section of merged constants.
+ * constant array would be .rodata, which libbpf 1.1 (Debian 12) cannot load
+ * from clang's section of merged constants (.rodata.cst16).
  */
 #define PREF6_W0	0x20010db8	/* 2001:db8:64::/96 */
 #define PREF6_W1	0x00640000

@@ -5,8 +5,10 @@
  * in the caller's network namespace.
  *
  *   tctool probe [auto|tcx|clsact]       the probes and the choice
- *   tctool attach MODE IF DIR [--pin P] [--map P] [--keep]
- *                                        load bpf/tc_probe.bpf.c, attach it,
+ *   tctool attach MODE IF DIR [--pin P] [--map P] [--keep] [--obj FILE]
+ *                                        load bpf/tc_probe.bpf.c (--obj: the
+ *                                        first program of FILE instead, as
+ *                                        bench/xlat-floor does), attach it,
  *                                        print "ATTACHED prog=ID mode=M", wait
  *                                        for SIGTERM/SIGINT, detach (--keep:
  *                                        leave it, as a daemon with --pin)
@@ -38,6 +40,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: tctool probe [auto|tcx|clsact]\n"
 		"       tctool attach tcx|clsact IF ingress|egress [--pin P] [--map P] [--keep]\n"
+		"                     [--obj FILE]\n"
 		"       tctool count MAP|prog:ID\n"
 		"       tctool list IF ingress|egress [PROG]\n"
 		"       tctool sweep IF ingress|egress\n");
@@ -93,15 +96,35 @@ static int wait_for_signal(void)
 	return sigwait(&set, &sig);
 }
 
+/* The first program of the object file @path, loaded: its fd, or -1 (said why). */
+static int load_obj(const char *path, struct bpf_object **obj, const char **name)
+{
+	struct bpf_program *prog;
+
+	*obj = bpf_object__open_file(path, NULL);
+	if (!*obj || bpf_object__load(*obj)) {
+		fprintf(stderr, "tctool: loading %s failed: %s\n", path, strerror(errno));
+		return -1;
+	}
+	prog = bpf_object__next_program(*obj, NULL);
+	if (!prog) {
+		fprintf(stderr, "tctool: %s has no program\n", path);
+		return -1;
+	}
+	*name = bpf_program__name(prog);
+	return bpf_program__fd(prog);
+}
+
 static int cmd_attach(int argc, char **argv)
 {
-	const char *pin = NULL, *map = NULL;
+	const char *pin = NULL, *map = NULL, *objpath = NULL, *name = "tc_probe";
+	struct bpf_object *obj = NULL;
+	struct tc_probe *skel = NULL;
 	struct tc_attachment a;
-	struct tc_probe *skel;
 	enum tc_mode mode;
 	enum tc_dir dir;
 	bool keep = false;
-	int ifindex, i, err;
+	int ifindex, i, err, fd;
 
 	if (argc < 5)
 		return usage();
@@ -114,23 +137,29 @@ static int cmd_attach(int argc, char **argv)
 			map = argv[++i];
 		else if (!strcmp(argv[i], "--keep"))
 			keep = true;
+		else if (!strcmp(argv[i], "--obj") && i + 1 < argc)
+			objpath = argv[++i];
 		else
 			return usage();
 	}
-	if (mode == TC_MODE_NONE || parse_hook(argv[3], argv[4], &ifindex, &dir))
+	if (mode == TC_MODE_NONE || parse_hook(argv[3], argv[4], &ifindex, &dir) ||
+	    (objpath && map))
 		return usage();
-	skel = tc_probe__open_and_load();
-	if (!skel) {
-		fprintf(stderr, "tctool: loading tc_probe failed: %s\n", strerror(errno));
-		return 1;
+	if (objpath) {
+		fd = load_obj(objpath, &obj, &name);
+	} else {
+		skel = tc_probe__open_and_load();
+		if (!skel)
+			fprintf(stderr, "tctool: loading tc_probe failed: %s\n", strerror(errno));
+		fd = skel ? bpf_program__fd(skel->progs.tc_probe) : -1;
 	}
-	if (map && bpf_map__pin(skel->maps.tc_probe_count, map)) {
+	err = fd < 0;
+	if (!err && map && bpf_map__pin(skel->maps.tc_probe_count, map)) {
 		fprintf(stderr, "tctool: pinning the map at %s failed: %s\n", map, strerror(errno));
-		tc_probe__destroy(skel);
-		return 1;
+		err = 1;
 	}
-	err = tc_attach(&a, mode, ifindex, dir, bpf_program__fd(skel->progs.tc_probe),
-			"tc_probe", pin);
+	if (!err)
+		err = tc_attach(&a, mode, ifindex, dir, fd, name, pin);
 	if (!err) {
 		printf("ATTACHED prog=%u mode=%s\n", a.prog_id, tc_mode_name(mode));
 		wait_for_signal();
@@ -138,6 +167,7 @@ static int cmd_attach(int argc, char **argv)
 		printf("DETACHED%s\n", keep ? " (kept)" : "");
 	}
 	tc_probe__destroy(skel);
+	bpf_object__close(obj);
 	return err ? 1 : 0;
 }
 
