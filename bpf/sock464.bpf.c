@@ -299,8 +299,9 @@ static __always_inline __u8 decide(__u32 family, __u32 type)
 }
 
 /*
- * The socket's state; a socket created before the programs were attached
- * has none yet and is decided now, the same way sock_create would have.
+ * The socket's state; an AF_INET6 socket (sock_create() makes none for
+ * them) or one created before the programs were attached has none yet and
+ * is decided now, the same way sock_create() decides.
  */
 static __always_inline struct sock464_sk *sk_state(struct bpf_sock_addr *ctx)
 {
@@ -802,17 +803,24 @@ static __always_inline int connect4(struct bpf_sock_addr *ctx, struct decision *
 
 static __always_inline int connect6(struct bpf_sock_addr *ctx, struct decision *d)
 {
-	struct sock464_sk *st = sk_state(ctx);
+	struct sock464_sk *st;
 	struct sock464_netns *ns;
 	__u32 ip6[4];
 	int err;
 
+	get_user_ip6(ctx, ip6);
+	if (!is_v4mapped(ip6)) {
+		/* plain IPv6: not ours to count; no state made for it
+		 * (sock_create()), a reconnect forgets a ::ffff: one */
+		st = sk_state_peek(ctx->sk);
+		if (st && st->state != SOCK464_SK_IGNORED)
+			st->state = SOCK464_SK_SERVED;
+		return 0;
+	}
+	st = sk_state(ctx);
 	if (ignored(st, d))
 		return 0;
 	st->state = SOCK464_SK_SERVED;
-	get_user_ip6(ctx, ip6);
-	if (!is_v4mapped(ip6))
-		return 0;	/* plain IPv6: not ours to count */
 	d->ip4 = ip6[3];
 	err = policy_check(ctx, ip6[3], ctx->user_port, d, &ns);
 	if (err || !ns)
@@ -991,7 +999,11 @@ static __always_inline int markable(const struct bpf_sock *ctx, __u8 state)
 
 /*
  * A served AF_INET socket in a namespace on the kernel path gets the mark
- * now: udp_sendmsg() reads it before sendmsg4 runs.
+ * now: udp_sendmsg() reads it before sendmsg4 runs.  An AF_INET6 socket
+ * gets no state here: most only ever talk IPv6, which sock464 leaves
+ * alone, and the hooks that take one to ::ffff: (connect6, sendmsg4)
+ * make its state then (sk_state()).  Storage made for every socket cost
+ * about 1 µs of each one's creation (docs/benchmarks.md).
  */
 static __always_inline void sock_create(struct bpf_sock *ctx)
 {
@@ -999,6 +1011,8 @@ static __always_inline void sock_create(struct bpf_sock *ctx)
 	struct sock464_netns *ns;
 	__u64 cookie;
 
+	if (ctx->family == SOCK464_AF_INET6)
+		return;
 	st = bpf_sk_storage_get(&sock464_sk, ctx, NULL,
 				BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)

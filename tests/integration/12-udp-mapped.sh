@@ -42,6 +42,27 @@ assert_ok run_in_cg "$CG" "$NS_C" python3 -c "$UDP6" &&
 	assert_contains "$T_OUT" "SRC ::ffff:$SERVER4 9053 LEN 8000"
 t_pass
 
+# The same socket connected again to the synthesized address itself: plain
+# IPv6 now, shown as it is (the ::ffff: state is forgotten).
+RECONNECT='import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.connect(("::ffff:'"$SERVER4"'", 9053))
+print("PEER1", s.getpeername()[0])
+s.connect((sys.argv[1], 9053))
+print("PEER2", s.getpeername()[0])
+s.send(b"again")
+d, a = s.recvfrom(65535)
+print("SRC2", a[0])
+'
+t_begin "reconnected from ::ffff: to a plain IPv6 address: shown as IPv6"
+SYNTH6=$(python3 "$RFC6052" synth "$DEFAULT_PREFIX" "$SERVER4")
+assert_ok run_in_cg "$CG" "$NS_C" python3 -c "$RECONNECT" "$SYNTH6" &&
+	assert_contains "$T_OUT" "PEER1 ::ffff:$SERVER4" &&
+	assert_contains "$T_OUT" "PEER2 $SYNTH6" &&
+	assert_contains "$T_OUT" "SRC2 $SYNTH6"
+t_pass
+
 t_begin "outside the cgroup the same program fails"
 expect_fail run_in_ns "$NS_C" python3 -c "$UDP6" &&
 	assert_contains "$T_ERR" "Network is unreachable"
