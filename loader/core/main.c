@@ -69,8 +69,11 @@ static int configure(struct daemon *d)
 	cli_parse_mode(d);
 	if (cli_load_settings(d, &d->opt))
 		return d->check_only ? 1 : 2;
-	if (d->purge)	/* what --pin left, for good */
-		return xlat_purge(d->opt.pin[0] ? d->opt.pin : NULL, d->opt.control);
+	if (d->purge) {	/* what --pin left, for good; the containers filed */
+		int r = xlat_purge(d->opt.pin[0] ? d->opt.pin : NULL, d->opt.control);
+
+		return !r && containers_forget(d->opt.control) ? 1 : r;
+	}
 	if (check_cgroups(&d->opt))
 		return 1;
 	if (d->check_only) {
@@ -155,6 +158,8 @@ static int start(struct daemon *d)
 		if (!err)
 			log_info("serving cgroup %s", d->opt.cgroups[i]);
 	}
+	if (!err)
+		containers_restore(d);	/* before privs_drop(): it opens their namespaces */
 	if (!err)
 		err = privs_drop(d->opt.user);	/* loaded and attached: keep only what is used */
 	if (err)

@@ -20,6 +20,18 @@
 #include "datapath.h"
 #include "log.h"
 #include "netns.h"
+#include "netns_svc.h"
+#include "protocol.h"
+
+#define CONTAINERS_FILE	"containers"	/* beside the control socket */
+#define NO_VALUE	"-"
+
+/*
+ * The file of the containers served (containers_save()), opened at the
+ * start while the daemon may still create it and kept open, so that it is
+ * written after privs_drop() too (--user); -1: none.
+ */
+static int file_fd = -1;
 
 /*
  * The resolvers in the container's own /etc/resolv.conf, comma-separated
@@ -113,6 +125,71 @@ static void container_log(struct daemon *d, const struct container *c, const cha
 		 c->ns->refs == 1 ? "" : "s", prefix ? prefix : "from its RAs, else the daemon's");
 }
 
+static void containers_path(const char *control, char *buf, size_t len)
+{
+	const char *slash = strrchr(control, '/');
+
+	snprintf(buf, len, "%.*s/" CONTAINERS_FILE, slash ? (int)(slash - control) : 1,
+		 slash ? control : ".");
+}
+
+/* When process @pid started (field 22 of /proc/PID/stat), or 0 if it is gone. */
+static unsigned long long proc_started(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* the command name may hold anything */
+	for (i = 3; p && i <= 22; i++)	/* p is before field i */
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	return t;
+}
+
+/*
+ * The file of the containers served, one line each: "NAME PID STARTED
+ * COOKIE CGROUP PREFIX|- dns=LIST|-" (no field holds a space: the request
+ * line's are split at them).  Rewritten whole at every change; a line cut
+ * short by a crash is refused at the next start (restore_one()).
+ */
+static void containers_save(struct daemon *d)
+{
+	struct container *c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err = 0;
+
+	if (file_fd < 0)
+		return;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	for (c = d->containers; c; c = c->next)
+		fprintf(f, "%s %d %llu %llu %s %s %s%s\n", c->name, c->pid, c->started,
+			(unsigned long long)c->netns, c->cgroup, c->prefix[0] ? c->prefix : NO_VALUE,
+			c->has_dns ? ARG_DNS : "", c->has_dns ? c->dns : NO_VALUE);
+	if (fclose(f))
+		err = ENOMEM;
+	else if (ftruncate(file_fd, 0) || pwrite(file_fd, buf, len, 0) != (ssize_t)len)
+		err = errno ? errno : EIO;
+	if (err)
+		log_warn("filing the containers for a restart failed: %s", strerror(err));
+	free(buf);
+}
+
 int container_serve(struct daemon *d, const char *name, int pid,
 		    const char *cgroup, const char *prefix, const char *dns, FILE *out)
 {
@@ -134,6 +211,12 @@ int container_serve(struct daemon *d, const char *name, int pid,
 		fprintf(out, "error: prefix %s: %s\n", prefix, why);
 		return -EINVAL;
 	}
+	if ((prefix && strlen(prefix) >= sizeof(c->prefix)) ||
+	    (dns && strlen(dns) >= sizeof(c->dns))) {
+		fprintf(out, "error: container %s: %s too long\n", name,
+			dns && strlen(dns) >= sizeof(c->dns) ? "dns= list" : "prefix");
+		return -ENAMETOOLONG;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -151,9 +234,16 @@ int container_serve(struct daemon *d, const char *name, int pid,
 		free(c);
 		return err;
 	}
+	c->pid = pid;
+	c->started = proc_started(pid);
+	c->netns = c->ns->cookie;
+	snprintf(c->prefix, sizeof(c->prefix), "%s", prefix ? prefix : "");
+	snprintf(c->dns, sizeof(c->dns), "%s", dns ? dns : "");
+	c->has_dns = dns;
 	c->next = d->containers;
 	d->containers = c;
 	container_log(d, c, prefix);
+	containers_save(d);
 	fprintf(out, "serving %s\n", name);
 	return 0;
 }
@@ -173,6 +263,7 @@ int container_unserve(struct daemon *d, const char *name, FILE *out)
 		if (!strcmp(c->name, name)) {
 			*pp = c->next;
 			container_free(d, c);
+			containers_save(d);
 			log_info("no longer serving container %s", name);
 			fprintf(out, "unserved %s\n", name);
 			return 0;
@@ -185,8 +276,119 @@ void containers_stop(struct daemon *d)
 {
 	struct container *c;
 
-	while ((c = d->containers)) {
+	while ((c = d->containers)) {	/* the file keeps them, for the next daemon */
 		d->containers = c->next;
 		container_free(d, c);
 	}
+	if (file_fd >= 0)
+		close(file_fd);
+	file_fd = -1;
+}
+
+/* The cookie of process @pid's network namespace now; 0 if it is gone. */
+static uint64_t netns_of_pid(int pid)
+{
+	char path[64];
+	uint64_t cookie;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	cookie = netns_cookie(fd);
+	close(fd);
+	return cookie;
+}
+
+/* A number field of the file: 0 if it is not one. */
+static unsigned long long number(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	return errno || *end || *s == '-' ? 0 : v;
+}
+
+/* Serve again the container of one line of the file; true if it is. */
+static bool restore_one(struct daemon *d, char *line, const char *path, unsigned int lineno)
+{
+	char *save = NULL, *f[7], *buf = NULL;
+	unsigned long long pid = 0, started = 0, cookie = 0;
+	size_t size = 0, i;
+	FILE *out;
+	int err;
+
+	for (i = 0; i < 7; i++)
+		if (!(f[i] = strtok_r(i ? NULL : line, " \n", &save)))
+			break;
+	if (i == 7) {
+		pid = number(f[1]);
+		started = number(f[2]);
+		cookie = number(f[3]);
+	}
+	if (!pid || pid > INT_MAX || !started || !cookie ||
+	    (strcmp(f[6], NO_VALUE) && strncmp(f[6], ARG_DNS, strlen(ARG_DNS)))) {
+		log_warn("%s:%u: not a container (NAME PID STARTED COOKIE CGROUP PREFIX "
+			 "dns=LIST): ignored", path, lineno);
+		return false;
+	}
+	if (proc_started(pid) != started || netns_of_pid(pid) != cookie) {
+		log_info("container %s: not served again: its process %llu is gone, or in "
+			 "another network namespace", f[0], pid);
+		return false;
+	}
+	out = open_memstream(&buf, &size);
+	if (!out)
+		return false;
+	err = container_serve(d, f[0], pid, f[4], strcmp(f[5], NO_VALUE) ? f[5] : NULL,
+			      strcmp(f[6], NO_VALUE) ? f[6] + strlen(ARG_DNS) : NULL, out);
+	fclose(out);
+	if (err && buf)
+		buf[strcspn(buf, "\n")] = '\0';
+	if (err)
+		log_warn("container %s: serving it again failed: %s", f[0],
+			 buf && *buf ? buf : strerror(-err));
+	free(buf);
+	return !err;
+}
+
+void containers_restore(struct daemon *d)
+{
+	char path[OPT_PATH_MAX + 32], line[CONTROL_LINE_MAX + OPT_PATH_MAX];
+	unsigned int lineno = 0, kept = 0;
+	FILE *f;
+
+	containers_path(d->opt.control, path, sizeof(path));
+	f = fopen(path, "re");	/* read whole before file_fd is open: nothing saved meanwhile */
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			kept += restore_one(d, line, path, ++lineno);
+		fclose(f);
+	} else if (errno != ENOENT) {
+		log_warn("the containers of the last daemon: reading %s failed: %s", path,
+			 strerror(errno));
+	}
+	file_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (file_fd < 0)
+		log_warn("the containers served cannot be kept for a restart: opening %s "
+			 "failed: %s", path, strerror(errno));
+	containers_save(d);	/* without those not served again */
+	if (lineno)
+		log_info("containers of the last daemon: %u of %u served again (%s)", kept,
+			 lineno, path);
+}
+
+int containers_forget(const char *control)
+{
+	char path[OPT_PATH_MAX + 32];
+
+	containers_path(control, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT) {
+		log_err("--purge: removing %s failed: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
 }

@@ -10,6 +10,8 @@
 #ifndef SOCK464_CONTAINERS_H
 #define SOCK464_CONTAINERS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "options.h"
@@ -21,6 +23,13 @@ struct container {
 	char name[128];
 	char cgroup[OPT_PATH_MAX];
 	struct netns_svc *ns;		/* a reference; the daemon's own for host network */
+	/* what it was served with, filed for the next daemon (containers_restore()) */
+	int pid;
+	unsigned long long started;	/* its process's start time (clock ticks after boot) */
+	uint64_t netns;			/* the cookie of its namespace then */
+	char prefix[64];		/* "": none asked */
+	char dns[512];
+	bool has_dns;			/* dns= given (else its resolv.conf is read) */
 	struct container *next;
 };
 
@@ -34,5 +43,17 @@ int container_serve(struct daemon *d, const char *name, int pid,
 		    const char *cgroup, const char *prefix, const char *dns, FILE *out);
 int container_unserve(struct daemon *d, const char *name, FILE *out);
 void containers_stop(struct daemon *d);
+
+/*
+ * The containers served are filed beside the control socket
+ * ("containers"), rewritten at every serve and unserve and kept at a stop:
+ * at its start the next daemon serves again those whose process still runs
+ * (the same PID and start time) in the same network namespace (its
+ * cookie), so that a restart does not leave them without translation.
+ * Others are dropped, and logged.
+ */
+void containers_restore(struct daemon *d);
+/* sock464-load --purge: the file, for good.  0, or -errno (logged). */
+int containers_forget(const char *control);
 
 #endif

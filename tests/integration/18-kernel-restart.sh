@@ -237,11 +237,14 @@ t_pass
 
 t_begin "stopped with --pin, then --purge: nothing of sock464 is left"
 stop_bg DAEMON
+# the file of served containers a daemon leaves beside its control socket
+echo "ctr-x 1 1 1 /sys/fs/cgroup/x - -" >"${CONTROL%/*}/containers"
 assert_ne "$BEFORE" "$(ns_state)" "state kept by the stop" &&
 	assert_ok purge &&
 	assert_eq "$BEFORE" "$(ns_state)" "namespace state after --purge" &&
 	assert_eq "0 filters, 0 links" "$(attachments)" "attachments after --purge" &&
-	assert_eq "" "$(ls "$T_TMP"/xlat.*.state 2>/dev/null)" "state file"
+	assert_eq "" "$(ls "$T_TMP"/xlat.*.state 2>/dev/null)" "state file" &&
+	assert_eq "" "$(ls "${CONTROL%/*}/containers" 2>/dev/null)" "the containers' file"
 [[ ! -e $PIN ]] || t_fail "$PIN is still there: $(ls -R "$PIN")"
 t_pass
 

@@ -215,11 +215,14 @@ done
 # Only the capabilities docs/containers.md lists for container hosts.
 CAPS=-all,+bpf,+perfmon,+net_admin,+net_raw,+sys_admin,+sys_ptrace,+sys_resource
 cg_create daemon CG_D
-start_bg DAEMON nsenter --mount="/proc/$MNTNS/ns/mnt" --net="/run/netns/$NS_C" \
-	setpriv --bounding-set "$CAPS" --inh-caps -all \
-	"$LOAD" "${DP_ARGS[@]}" --cgroup "$(cgv "$CG_D")" --control "$T_TMP/control" --pref64 "$P0" -v
-wait_for 5 test -S "$T_TMP/control" && wait_for 5 ctl status ||
-	t_bail "daemon did not start: $(cat "$DAEMON_LOG")"
+start_daemon() {
+	start_bg DAEMON nsenter --mount="/proc/$MNTNS/ns/mnt" --net="/run/netns/$NS_C" \
+		setpriv --bounding-set "$CAPS" --inh-caps -all \
+		"$LOAD" "${DP_ARGS[@]}" --cgroup "$(cgv "$CG_D")" --control "$T_TMP/control" \
+		--pref64 "$P0" -v
+	wait_for 5 test -S "$T_TMP/control" && wait_for 5 ctl status
+}
+start_daemon || t_bail "daemon did not start: $(cat "$DAEMON_LOG")"
 
 # ---------------------------------------------------------- the hook alone
 t_begin "hook alone: bad input fails with one clear line"
@@ -545,6 +548,25 @@ assert_contains "$(cat "$T_TMP/ctr-f-$$.hook.log")" \
 [[ $(crun_out state ctr-f-$$ 2>&1) != *'"running"'* ]] ||
 	t_fail "the container runs: $(crun_out state ctr-f-$$ 2>&1)"
 [[ -z $(cat "$CG_F/cgroup.procs") ]] || t_fail "processes left in its cgroup"
+t_pass
+
+t_begin "a daemon restart serves the running containers again; one removed meanwhile is not"
+stop_bg DAEMON
+assert_contains "$(cat "$T_TMP/containers")" "ctr-b-$$ " "the file the daemon left"
+# removed while no daemon runs: its poststop hook reaches nobody (fail-open)
+assert_ok crun_out delete -f ctr-b-$$
+start_daemon || t_fail "daemon did not start again: $(cat "$DAEMON_LOG")"
+assert_ok served ctr-a-$$ &&
+	assert_ok served pod2-$$ &&
+	assert_ok served ctr-h-$$ &&
+	expect_fail served ctr-b-$$ &&
+	assert_contains "$(cat "$DAEMON_LOG")" "container ctr-b-$$: not served again" &&
+	assert_not_contains "$(cat "$T_TMP/containers")" "ctr-b-$$ " "the file now"
+assert_ok ctr_exec ctr-a-$$ "$CG_A" tcpstatic "$SERVER4" 9001 &&
+	assert_contains "$T_OUT" "PEER $SERVER4 9001" &&
+	peer_in_pool "$T_OUT" "${POOLS[0]}"
+assert_ok ctr_exec ctr-h-$$ "$CG_H" tcpstatic "$SERVER4" 9001 &&
+	assert_contains "$T_OUT" "PEER $SERVER4 9001"
 t_pass
 
 t_begin "the daemon stopped: served containers' connects fail, none is left half-served"

@@ -83,7 +83,9 @@ check_daemon() {
 	start_bg CTR run_in_cg "$CG_CT" "$CT" sleep 60
 	wait_for 5 "[[ \$(readlink /proc/$CTR/ns/net) != \$(readlink /proc/self/ns/net) ]]"
 	assert_eq "serving ct" "$(serve ct "$CTR" "$CG_CT" "$CT_PREFIX")" "serve-container" &&
-		assert_contains "$(hello_from "$CG_CT" "$CT")" "hello $PEER_LOCAL6" "from a container"
+		assert_contains "$(hello_from "$CG_CT" "$CT")" "hello $PEER_LOCAL6" "from a container" &&
+		assert_contains "$(cat "$T_TMP/containers")" "ct $CTR " "the file for a restart" &&
+		assert_not_contains "$(cat "$DAEMON_LOG")" "for a restart" "the daemon's log"
 	kill -HUP "$DAEMON"
 	wait_for 5 grep -q 'settings applied' "$DAEMON_LOG" || t_fail "SIGHUP: $(tail -2 "$DAEMON_LOG")"
 	assert_contains "$(hello_from "$CG" "$NS")" "hello $PEER_LOCAL6" "a connection after SIGHUP"
