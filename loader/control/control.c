@@ -345,3 +345,11 @@ void control_stop(struct control *c)
 	c->listener.fd = -1;
 	unlink_own(c);
 }
+
+void control_beside(char *buf, size_t len, const char *control, const char *name)
+{
+	const char *slash = strrchr(control, '/');
+
+	snprintf(buf, len, "%.*s/%s", slash ? (int)(slash - control) : 1,
+		 slash ? control : ".", name);
+}

@@ -58,6 +58,11 @@ struct control {
 };
 
 int control_start(struct control *c, struct loop *l, const char *path);
+/*
+ * The path of the file @name beside the control socket @control (where the
+ * daemon keeps its state across a restart): "DIR/@name".
+ */
+void control_beside(char *buf, size_t len, const char *control, const char *name);
 void control_stop(struct control *c);
 /* Send @line to every subscriber wanting @json lines (never blocks). */
 void control_broadcast(struct control *c, const char *line, bool json);

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "control.h"
 #include "log.h"
 #include "netns.h"
 #include "xlat.h"
@@ -120,10 +121,10 @@ void xlat_pin_prune(const char *dir, __u64 cookie)
 
 void xlat_state_path(char *buf, size_t len, const char *control, __u64 cookie)
 {
-	const char *slash = strrchr(control, '/');
+	char name[48];
 
-	snprintf(buf, len, "%.*s/xlat.%llu.state", slash ? (int)(slash - control) : 1,
-		 slash ? control : ".", (unsigned long long)cookie);
+	snprintf(name, sizeof(name), "xlat.%llu.state", (unsigned long long)cookie);
+	control_beside(buf, len, control, name);
 }
 
 /* Does a daemon answer on the control socket @path? */

@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "containers.h"
+#include "control.h"
 #include "daemon.h"
 #include "datapath.h"
 #include "log.h"
@@ -125,14 +126,6 @@ static void container_log(struct daemon *d, const struct container *c, const cha
 		 c->ns->refs == 1 ? "" : "s", prefix ? prefix : "from its RAs, else the daemon's");
 }
 
-static void containers_path(const char *control, char *buf, size_t len)
-{
-	const char *slash = strrchr(control, '/');
-
-	snprintf(buf, len, "%.*s/" CONTAINERS_FILE, slash ? (int)(slash - control) : 1,
-		 slash ? control : ".");
-}
-
 /* When process @pid started (field 22 of /proc/PID/stat), or 0 if it is gone. */
 static unsigned long long proc_started(int pid)
 {
@@ -181,10 +174,11 @@ static void containers_save(struct daemon *d)
 		fprintf(f, "%s %d %llu %llu %s %s %s%s\n", c->name, c->pid, c->started,
 			(unsigned long long)c->netns, c->cgroup, c->prefix[0] ? c->prefix : NO_VALUE,
 			c->has_dns ? ARG_DNS : "", c->has_dns ? c->dns : NO_VALUE);
+	errno = 0;
 	if (fclose(f))
 		err = ENOMEM;
 	else if (ftruncate(file_fd, 0) || pwrite(file_fd, buf, len, 0) != (ssize_t)len)
-		err = errno ? errno : EIO;
+		err = errno ? errno : EIO;	/* a short write sets none */
 	if (err)
 		log_warn("filing the containers for a restart failed: %s", strerror(err));
 	free(buf);
@@ -361,7 +355,7 @@ void containers_restore(struct daemon *d)
 	unsigned int lineno = 0, kept = 0;
 	FILE *f;
 
-	containers_path(d->opt.control, path, sizeof(path));
+	control_beside(path, sizeof(path), d->opt.control, CONTAINERS_FILE);
 	f = fopen(path, "re");	/* read whole before file_fd is open: nothing saved meanwhile */
 	if (f) {
 		while (fgets(line, sizeof(line), f))
@@ -385,7 +379,7 @@ int containers_forget(const char *control)
 {
 	char path[OPT_PATH_MAX + 32];
 
-	containers_path(control, path, sizeof(path));
+	control_beside(path, sizeof(path), control, CONTAINERS_FILE);
 	if (unlink(path) && errno != ENOENT) {
 		log_err("--purge: removing %s failed: %s", path, strerror(errno));
 		return -errno;
