@@ -1003,7 +1003,7 @@ static __always_inline int markable(const struct bpf_sock *ctx, __u8 state)
  * gets no state here: most only ever talk IPv6, which sock464 leaves
  * alone, and the hooks that take one to ::ffff: (connect6, sendmsg4)
  * make its state then (sk_state()).  Storage made for every socket cost
- * about 1 µs of each one's creation (docs/benchmarks.md).
+ * about 0.65 µs of each one's creation (docs/benchmarks.md).
  */
 static __always_inline void sock_create(struct bpf_sock *ctx)
 {
