@@ -3,7 +3,8 @@
  * Containers (containers.h): the namespace each runs in is served by
  * netns_svc.c with its own data path, route mirror and PREF64 (the one the
  * container was started with, or the one its network's RAs or DNS64
- * announce, else the daemon's own); this file keeps the containers.
+ * announce, else the daemon's own); this file keeps the containers, and
+ * files them for the next daemon (containers_restore()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,6 +72,13 @@ static void container_cgroup(int pid, const char *given, char *out, size_t len)
 		snprintf(out, len, "%s", given);
 }
 
+/* Open process @pid's network namespace (its path into @path): an fd, or -1. */
+static int open_netns_of(int pid, char path[64])
+{
+	snprintf(path, 64, "/proc/%d/ns/net", pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 /* The served namespace of process @pid: found, or served now.  NULL: *@err. */
 static struct netns_svc *namespace_of(struct daemon *d, const char *name, int pid,
 				      const struct pref64 *prefix, const char *dns, FILE *out,
@@ -81,8 +89,7 @@ static struct netns_svc *namespace_of(struct daemon *d, const char *name, int pi
 				       .discovery_optional = true };
 	struct netns_svc *ns;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	spec.nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	spec.nsfd = open_netns_of(pid, path);
 	if (spec.nsfd < 0) {
 		*err = -errno;
 		fprintf(out, "error: container %s: opening %s failed: %s%s\n", name, path,
@@ -284,10 +291,8 @@ static uint64_t netns_of_pid(int pid)
 {
 	char path[64];
 	uint64_t cookie;
-	int fd;
+	int fd = open_netns_of(pid, path);
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	cookie = netns_cookie(fd);
